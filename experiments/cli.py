@@ -1,0 +1,74 @@
+"""The `linkage` command line.
+
+Each sub-command lives in its own module under `experiments/commands/` and exposes
+`register(subparsers)`; this file only wires them and turns input errors into exit code 2 with
+one line (file, field, problem), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from experiments.scenarios import ScenarioError
+
+COMMANDS = (
+    "run",
+    "validate",
+    "params",
+    "sweep",
+    "compare",
+    "report",
+    "demo",
+    "dashboard",
+    "bench",
+    "sensitivity",
+    "optimize",
+    "validate_model",
+)
+
+
+class InputError(Exception):
+    """Bad user input that is not a scenario file (an experiment spec, a results folder, ...)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="linkage",
+        description="Four-Society Linkage Simulator (四社联动): run, sweep, compare and report.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"experiments.commands.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"experiments.commands.{name}":
+                continue  # command not built yet
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `linkage` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except ScenarioError as e:
+        print(f"error: {e.file}: {e.field}: {e.problem}", file=sys.stderr)
+        return 2
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

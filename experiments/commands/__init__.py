@@ -1,0 +1,1 @@
+"""Sub-commands of `linkage`: each module exposes `register(subparsers)`."""

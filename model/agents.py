@@ -1,0 +1,285 @@
+"""Mesa agents: the organizational actors of the four societies and the government.
+
+Providers (social workers, community workers, service staff, volunteers) are servers in the
+SimPy service flow (`model.service`): each has a community, a skill level, an intrinsic quality, a
+published reputation and a shift schedule. Agents never import the model module (Mesa's split).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+import mesa
+
+from model.schema import CHANNELS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.model import LinkageModel
+
+WEEK = 168.0  # hours in a week
+
+
+class Kind(IntEnum):
+    """Provider kinds (stored with each need served)."""
+
+    VOLUNTEER = 0
+    COMMUNITY_WORKER = 1
+    STAFF = 2
+    SOCIAL_WORKER = 3
+
+
+class Provider(mesa.Agent):
+    """A person who serves needs: one server of the service desk.
+
+    Args:
+        model: The model.
+        community: Community index where the provider works.
+        skill: 0 any volunteer, 1 trained volunteer or staff, 2 professional social worker.
+        weekly_hours: Service hours offered per week (after administration).
+        quality: Intrinsic service quality in [0, 1].
+    """
+
+    kind: Kind = Kind.STAFF
+    paid: bool = True
+
+    def __init__(self, model: LinkageModel, community: int, skill: int, weekly_hours: float, quality: float) -> None:
+        super().__init__(model)
+        self.community = int(community)
+        self.skill = int(skill)
+        self.weekly_hours = float(weekly_hours)
+        self.quality = float(quality)
+        self.reputation = 0.75  # prior before any rating (assumption)
+        self.on_roster = True
+        self.parked = False
+        self.wake = None
+        self.token = 0
+        self.busy_hours = 0.0
+        self.shift_hours = 0.0
+        self.served = 0
+        self.employer: SocialOrganization | None = None
+        self.contract: Contract | None = None
+        self.salary = 0.0
+        self.days = model.p.service.work_days
+        self.shift_end = 0.0
+
+    def next_shift(self, now: float) -> tuple[float, float] | None:
+        """The next daily shift (start, end) whose end is after `now` (paid staff)."""
+        p = self.model.p.service
+        days = self.days
+        length = self.weekly_hours / days
+        if length <= 0:
+            return None
+        w0 = int(now // WEEK)
+        for w in (w0, w0 + 1):
+            for d in range(days):
+                s = w * WEEK + d * 24.0 + p.shift_start_hour
+                if s + length > now + 1e-9:
+                    return s, s + length
+        return None  # pragma: no cover
+
+    def leave(self) -> None:
+        """Take the provider off the roster (its SimPy process ends) and remove the agent."""
+        if not self.on_roster:
+            return
+        self.on_roster = False
+        self.model.desk.remove_provider(self)
+        if self.employer is not None and self in self.employer.staff:
+            self.employer.staff.remove(self)
+        self.remove()
+
+
+class SocialWorker(Provider):
+    """A professional social worker (社会工作者), in a community post or employed by an agency."""
+
+    kind = Kind.SOCIAL_WORKER
+
+
+class CommunityWorker(Provider):
+    """A residents' committee worker (社区工作者): mostly administration, some level-1 service."""
+
+    kind = Kind.COMMUNITY_WORKER
+
+
+class ServiceStaff(Provider):
+    """Paid non-professional service staff of an organization or a community (skill 1)."""
+
+    kind = Kind.STAFF
+
+
+class Volunteer(Provider):
+    """An active registered volunteer (社区志愿者), who is also a resident.
+
+    Serves in a week with the participation probability, one shift of 1-4 hours. Keeps a service
+    record (hours), stars, motivation and tenure; drops out with a weekly hazard.
+    """
+
+    kind = Kind.VOLUNTEER
+    paid = False
+
+    def __init__(self, model: LinkageModel, resident: int, community: int, skill: int, quality: float, hours: float) -> None:
+        super().__init__(model, community, skill, hours, quality)
+        self.resident = int(resident)
+        self.record_hours = 0.0
+        self.stars = 0
+        self.motivation = 0.5
+        self.since_week = model.week
+        self.team: SocialOrganization | None = None
+        self._next_week = -1
+
+    def next_shift(self, now: float) -> tuple[float, float] | None:
+        """One shift in a week drawn with the participation probability (geometric gaps)."""
+        rng = self.model.rng_shifts
+        vp = self.model.p.volunteers
+        part = min(1.0, vp.participation * self.model.participation_boost)
+        w = int(now // WEEK)
+        if self._next_week < w:
+            self._next_week = w + int(rng.geometric(part)) - 1
+        while True:
+            length = self.weekly_hours
+            start = self._next_week * WEEK + rng.uniform(8.0, max(8.0, WEEK - 4.0 - length))
+            if start + length > now + 1e-9:
+                self._next_week += int(rng.geometric(part))
+                return max(start, now), start + length
+            self._next_week += int(rng.geometric(part))
+
+
+@dataclass(eq=False)
+class Contract:
+    """A purchased project (项目购买): an organization serves a community's service area for a year."""
+
+    org: SocialOrganization
+    community: int
+    area: str
+    value: float
+    price_per_hour: float
+    target_hours: float
+    start_week: int
+    end_week: int
+    delivered_hours: float = 0.0
+    paid: float = 0.0
+    month_hours: float = 0.0
+    quality_sum: float = 0.0
+    served: int = 0
+    staff: list = field(default_factory=list)
+    score: float | None = None
+
+
+class SocialOrganization(mesa.Agent):
+    """A social organization: endogenous community organization (内生性) or embedded agency (嵌入式).
+
+    Args:
+        model: The model.
+        kind: 'endogenous' or 'embedded'.
+        community: Home community.
+        funds: Starting funds (yuan).
+    """
+
+    def __init__(self, model: LinkageModel, kind: str, community: int, funds: float) -> None:
+        super().__init__(model)
+        self.org_kind = kind
+        self.community = int(community)
+        self.funds = float(funds)
+        self.staff: list[Provider] = []
+        self.team: list[Volunteer] = []
+        self.contracts: list[Contract] = []
+        self.weeks_negative = 0
+        self.closed = False
+        self.barred_year = -1
+        self.bonus_year = -1
+        self.bonus = 0.0
+        self.founded_week = model.week
+        self.incubated = False
+        self.income_total = 0.0
+        # Organizations differ in how well they serve (management, training): staff quality offset.
+        self.quality_offset = float(model.streams.get("org_quality").normal(0.0, 0.08))
+
+    @property
+    def reputation(self) -> float:
+        """Published reputation: mean of its staff's reputations (prior 0.75 with no staff)."""
+        if not self.staff:
+            return 0.75
+        return sum(s.reputation for s in self.staff) / len(self.staff)
+
+    @property
+    def quality(self) -> float:
+        if not self.staff:
+            return 0.7
+        return sum(s.quality for s in self.staff) / len(self.staff)
+
+    def weekly_cost(self) -> float:
+        return sum(s.salary for s in self.staff) / 52.0 + (self.model.p.providers.activity_cost if self.org_kind == "endogenous" else 0.0)
+
+    def close(self) -> None:
+        """Close the organization: staff leave, the team disbands, contracts end."""
+        self.closed = True
+        for s in list(self.staff):
+            s.leave()
+        for v in self.team:
+            v.team = None
+        self.team.clear()
+        for c in self.contracts:
+            c.end_week = self.model.week
+        self.contracts.clear()
+        self.remove()
+
+
+class Community(mesa.Agent):
+    """A community (社区) and its residents' committee: the platform of the other three societies.
+
+    Args:
+        model: The model.
+        index: Community index (residents' `community` value).
+        n_residents: Residents living here.
+        venue_hours: Activity-room hours per week.
+    """
+
+    def __init__(self, model: LinkageModel, index: int, n_residents: int, venue_hours: float) -> None:
+        super().__init__(model)
+        self.index = index
+        self.n_residents = int(n_residents)
+        self.venue_hours = float(venue_hours)
+        self.workers: list[CommunityWorker] = []
+        self.block_staff: list[ServiceStaff] = []
+
+
+class Government(mesa.Agent):
+    """The street/district government: a yearly budget split into channel envelopes.
+
+    Spending is granted only within a channel's envelope, so spending never exceeds the budget
+    and the channels always add up to the total.
+    """
+
+    def __init__(self, model: LinkageModel) -> None:
+        super().__init__(model)
+        self.year = -1
+        self.budget = 0.0
+        self.envelope = dict.fromkeys(CHANNELS, 0.0)
+        self.spent_year = dict.fromkeys(CHANNELS, 0.0)
+        self.spent_total = dict.fromkeys(CHANNELS, 0.0)
+        self.spent_week = dict.fromkeys(CHANNELS, 0.0)
+        self.budget_total = 0.0
+
+    def open_year(self, year: int, budget: float, envelopes: dict[str, float]) -> None:
+        """Start a budget year with its envelopes (their sum must not exceed the budget)."""
+        assert sum(envelopes.values()) <= budget * (1 + 1e-9) + 1e-6
+        self.year = year
+        self.budget = budget
+        self.budget_total += budget
+        self.envelope = {c: float(envelopes.get(c, 0.0)) for c in CHANNELS}
+        self.spent_year = dict.fromkeys(CHANNELS, 0.0)
+
+    def remaining(self, channel: str) -> float:
+        return max(0.0, self.envelope[channel] - self.spent_year[channel])
+
+    def spend(self, channel: str, amount: float) -> float:
+        """Spend up to `amount` from a channel's envelope; returns what was granted."""
+        if amount <= 0 or math.isnan(amount):
+            return 0.0
+        granted = min(amount, self.remaining(channel))
+        self.spent_year[channel] += granted
+        self.spent_total[channel] += granted
+        self.spent_week[channel] += granted
+        return granted

@@ -1,0 +1,276 @@
+"""Weekly records (preallocated arrays, no per-step DataFrame appends), the run summary, and the
+invariants every run must satisfy.
+
+Summary metrics follow DESIGN.md's contract. They count the cohort of needs raised after the
+warm-up, so `needs_arisen == needs_met + needs_abandoned + needs_pending` holds by status, and
+the flow counters recorded week by week must agree with the need table (`check_invariants`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from model.agents import WEEK, Kind, SocialWorker
+from model.needs import ABANDONED, F_ESCALATED, MET
+from model.params import CHANNELS, GROUPS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.model import LinkageModel
+
+SERIES = (
+    "needs_arisen",
+    "needs_met",
+    "needs_abandoned",
+    "needs_pending",
+    "need_satisfaction_rate",
+    "mean_wait_hours",
+    "active_volunteers",
+    "registered_volunteers",
+    "volunteer_hours",
+    "volunteer_dropouts",
+    "sw_count",
+    "sw_utilization",
+    "so_count",
+    "referrals",
+    "joint_meeting_resolutions",
+    "gov_spending_total",
+    *(f"spending_{c}" for c in CHANNELS),
+    "timebank_hours_deposited",
+    "timebank_hours_redeemed",
+    "timebank_hours_expired",
+    "timebank_balance",
+    "timebank_liability_yuan",
+    "trust_mean",
+    *(f"satisfaction_{g}" for g in GROUPS),
+)
+"""Columns of the weekly time series (besides `week`)."""
+
+
+class Recorder:
+    """Collects one row of weekly metrics into preallocated arrays.
+
+    Args:
+        model: The model being recorded.
+    """
+
+    def __init__(self, model: LinkageModel) -> None:
+        self.model = model
+        self.weeks = model.p.run.weeks
+        self.data = {k: np.zeros(self.weeks) for k in SERIES}
+        self.arisen_week = 0
+        self._lo = 0
+        self.cum = {"arisen": 0, "met": 0, "abandoned": 0}
+        self._prev_active: np.ndarray | None = None
+
+    def open_from(self) -> int:
+        """Index of the first need not yet closed (met or abandoned)."""
+        nt = self.model.needs
+        st = nt.status[self._lo : nt.n]
+        closed = (st == MET) | (st == ABANDONED)
+        if len(closed) and closed.all():
+            self._lo = nt.n
+        elif len(closed):
+            self._lo += int(np.argmin(closed))
+        return self._lo
+
+    def record_week(self, met: np.ndarray, ab: np.ndarray) -> None:
+        m = self.model
+        w = m.week
+        if w >= self.weeks:
+            return
+        d = self.data
+        nt = m.needs
+        res = m.residents
+        desk = m.desk
+        lo = self.open_from()
+        d["needs_arisen"][w] = self.arisen_week
+        d["needs_met"][w] = len(met)
+        d["needs_abandoned"][w] = len(ab)
+        d["needs_pending"][w] = nt.n - lo - int(np.isin(nt.status[lo : nt.n], (MET, ABANDONED)).sum())
+        self.cum["arisen"] += self.arisen_week
+        self.cum["met"] += len(met)
+        self.cum["abandoned"] += len(ab)
+        self.arisen_week = 0
+        sat = m.satisfaction_of(met)
+        resolved = len(met) + len(ab)
+        d["need_satisfaction_rate"][w] = sat.sum() / resolved if resolved else np.nan
+        d["mean_wait_hours"][w] = float((nt.t_start[met] - nt.t_raise[met]).mean()) if len(met) else np.nan
+        g_res = np.bincount(np.concatenate([nt.group[met], nt.group[ab]]).astype(np.int64), minlength=len(GROUPS))
+        g_sat = np.bincount(nt.group[met].astype(np.int64), weights=sat, minlength=len(GROUPS))
+        for gi, g in enumerate(GROUPS):
+            d[f"satisfaction_{g}"][w] = g_sat[gi] / g_res[gi] if g_res[gi] else np.nan
+        active = res.vol_state == 2
+        d["active_volunteers"][w] = int(active.sum())
+        d["registered_volunteers"][w] = int((res.vol_state > 0).sum())
+        if self._prev_active is not None:
+            d["volunteer_dropouts"][w] = int((self._prev_active & ~active).sum())
+        self._prev_active = active
+        d["volunteer_hours"][w] = desk.week_vol_hours
+        d["sw_count"][w] = len(m.agents_by_type.get(SocialWorker, ()))
+        shift = desk.week_shift[Kind.SOCIAL_WORKER]
+        d["sw_utilization"][w] = min(1.0, desk.week_busy[Kind.SOCIAL_WORKER] / shift) if shift > 0 else np.nan
+        d["so_count"][w] = len(m.organizations)
+        d["referrals"][w] = desk.week_referrals
+        d["joint_meeting_resolutions"][w] = int((nt.flags[met] & F_ESCALATED).astype(bool).sum()) if len(met) else 0
+        total = 0.0
+        for c in CHANNELS:
+            d[f"spending_{c}"][w] = m.gov.spent_week[c]
+            total += m.gov.spent_week[c]
+        d["gov_spending_total"][w] = total
+        d["timebank_hours_deposited"][w] = m.week_tb["deposited"]
+        d["timebank_hours_redeemed"][w] = m.week_tb["redeemed"]
+        d["timebank_hours_expired"][w] = m.week_tb["expired"]
+        bal = float(res.tb_balance.sum())
+        d["timebank_balance"][w] = bal
+        d["timebank_liability_yuan"][w] = bal * m.tb_price
+        d["trust_mean"][w] = float(res.trust.mean())
+
+    # ------------------------------------------------------------------ outputs
+    def timeseries(self) -> pd.DataFrame:
+        n = min(self.model.week, self.weeks)
+        df = pd.DataFrame({k: v[:n] for k, v in self.data.items()})
+        df.insert(0, "week", np.arange(n))
+        return df
+
+    def summary(self) -> dict[str, float]:
+        """Post-warm-up summary metrics (DESIGN.md contract, plus breakdowns)."""
+        m = self.model
+        p = m.p
+        nt = m.needs
+        d = self.data
+        n_weeks = min(m.week, self.weeks)
+        w0 = min(p.run.warmup_weeks, max(0, n_weeks - 1))
+        post = slice(w0, n_weeks)
+        t_w0 = w0 * WEEK
+        cohort = np.flatnonzero(nt.view("t_raise") >= t_w0)
+        st = nt.status[cohort]
+        met_ids = cohort[st == MET]
+        arisen = len(cohort)
+        n_met = len(met_ids)
+        n_ab = int((st == ABANDONED).sum())
+        sat_met = m.satisfaction_of(met_ids)
+        sat_all = np.zeros(arisen)
+        sat_all[st == MET] = sat_met
+        waits = nt.t_start[met_ids] - nt.t_raise[met_ids]
+        out: dict[str, float] = {
+            "needs_arisen": float(arisen),
+            "needs_met": float(n_met),
+            "needs_abandoned": float(n_ab),
+            "needs_pending": float(arisen - n_met - n_ab),
+            "need_satisfaction_rate": float(sat_all.mean()) if arisen else float("nan"),
+            "needs_met_rate": n_met / arisen if arisen else float("nan"),
+            "mean_wait_hours": float(waits.mean()) if n_met else float("nan"),
+            "p90_wait_hours": float(np.percentile(waits, 90)) if n_met else float("nan"),
+            "professional_match_rate": float((nt.skill[met_ids] >= nt.level[met_ids]).mean()) if n_met else float("nan"),
+            "service_quality_mean": float(nt.quality[met_ids].mean()) if n_met else float("nan"),
+        }
+        lvl2 = nt.level[cohort] == 2
+        out["professional_needs_satisfaction"] = float(sat_all[lvl2].mean()) if lvl2.any() else float("nan")
+        lvl0 = nt.level[cohort] == 0
+        out["level0_needs_met_rate"] = float((st[lvl0] == MET).mean()) if lvl0.any() else float("nan")
+        spend = {c: float(d[f"spending_{c}"][post].sum()) for c in CHANNELS}
+        total = float(sum(spend.values()))
+        years = (n_weeks - w0) / 52.0
+        out["gov_spending_total"] = total
+        out["gov_spending_annual"] = total / years if years > 0 else float("nan")
+        out["cost_per_need_met"] = total / n_met if n_met else float("nan")
+        act = d["active_volunteers"][post]
+        reg = d["registered_volunteers"][post]
+        out["active_volunteers"] = float(act.mean())
+        out["registered_volunteers"] = float(reg.mean())
+        out["volunteer_hours"] = float(d["volunteer_hours"][post].sum())
+        out["volunteer_hours_per_registered_year"] = out["volunteer_hours"] / out["registered_volunteers"] / years if out["registered_volunteers"] > 0 and years > 0 else 0.0
+        drops = d["volunteer_dropouts"][post]
+        prev_act = d["active_volunteers"][max(0, w0 - 1) : n_weeks - 1]
+        k = min(len(drops), len(prev_act))
+        wk_rate = float(drops[:k].sum() / prev_act[:k].sum()) if k and prev_act[:k].sum() > 0 else 0.0
+        out["volunteer_retention_annual"] = float((1.0 - wk_rate) ** 52)
+        out["timebank_hours_deposited"] = float(d["timebank_hours_deposited"][post].sum())
+        out["timebank_hours_redeemed"] = float(d["timebank_hours_redeemed"][post].sum())
+        out["timebank_hours_expired"] = float(d["timebank_hours_expired"][post].sum())
+        out["timebank_balance"] = float(m.residents.tb_balance.sum())
+        out["timebank_liability_yuan"] = out["timebank_balance"] * m.tb_price
+        out["so_count"] = float(len(m.organizations))
+        out["sw_count"] = float(d["sw_count"][post].mean())
+        util = d["sw_utilization"][post]
+        out["sw_utilization"] = float(np.nanmean(util)) if np.isfinite(util).any() else float("nan")
+        out["referrals"] = float(d["referrals"][post].sum())
+        out["joint_meeting_resolutions"] = float((nt.flags[met_ids] & F_ESCALATED).astype(bool).sum())
+        out["trust_mean"] = float(m.residents.trust.mean())
+        for c in CHANNELS:
+            out[f"spending_{c}"] = spend[c]
+        # Equity: satisfaction by resident group and by community.
+        grp = nt.group[cohort]
+        by_g = []
+        for gi, g in enumerate(GROUPS):
+            mask = grp == gi
+            v = float(sat_all[mask].mean()) if mask.any() else float("nan")
+            out[f"satisfaction_{g}"] = v
+            if mask.any() and g != "general":
+                by_g.append(v)
+        out["satisfaction_min_group"] = float(min(by_g)) if by_g else float("nan")
+        out["equity_group_gap"] = float(max(by_g) - min(by_g)) if by_g else float("nan")
+        com = nt.community[cohort]
+        by_c = []
+        for c in range(p.street.n_communities):
+            mask = com == c
+            v = float(sat_all[mask].mean()) if mask.any() else float("nan")
+            out[f"satisfaction_c{c:02d}"] = v
+            if mask.any():
+                by_c.append(v)
+        out["equity_community_gap"] = float(max(by_c) - min(by_c)) if by_c else float("nan")
+        return out
+
+
+def check_invariants(model: LinkageModel, summary: dict[str, float] | None = None) -> list[str]:
+    """Invariants every run must satisfy; returns the violations (empty when all hold).
+
+    - needs conserved: arisen == met + abandoned + pending, for the summary cohort and for the
+      weekly flow counters against the need table;
+    - spending: channels add up to the total, each year within its budget, never negative;
+    - time bank: balance == deposited - redeemed - expired, no account negative or above cap.
+    """
+    out: list[str] = []
+    s = summary if summary is not None else model.summary()
+    if s["needs_arisen"] != s["needs_met"] + s["needs_abandoned"] + s["needs_pending"]:
+        out.append("cohort needs not conserved")
+    nt = model.needs
+    st = nt.view("status")
+    rec = model.recorder
+    if rec.cum["arisen"] != nt.n:
+        out.append(f"flow arisen {rec.cum['arisen']} != table {nt.n}")
+    if rec.cum["met"] != int((st == MET).sum()):
+        out.append(f"flow met {rec.cum['met']} != table {(st == MET).sum()}")
+    if rec.cum["abandoned"] != int((st == ABANDONED).sum()):
+        out.append(f"flow abandoned {rec.cum['abandoned']} != table {(st == ABANDONED).sum()}")
+    met = st == MET
+    if met.any() and (nt.view("t_start")[met] < nt.view("t_raise")[met] - 1e-9).any():
+        out.append("a need started before it arose")
+    gov = model.gov
+    total = sum(gov.spent_total.values())
+    series_total = sum(rec.data[f"spending_{c}"].sum() for c in CHANNELS)
+    if abs(total - series_total) > 1e-6 * max(1.0, total):
+        out.append(f"spending channels {series_total:.2f} != government total {total:.2f}")
+    if total > gov.budget_total * (1 + 1e-9) + 1e-6:
+        out.append(f"spending {total:.2f} exceeds the budget {gov.budget_total:.2f}")
+    if any(v < -1e-9 for v in gov.spent_total.values()):
+        out.append("negative spending")
+    for c in gov.spent_year:
+        if gov.spent_year[c] > gov.envelope[c] * (1 + 1e-9) + 1e-6:
+            out.append(f"channel {c} over its envelope")
+    tb = model.tb
+    bal = float(model.residents.tb_balance.sum())
+    if abs(bal - (tb["deposited"] - tb["redeemed"] - tb["expired"])) > 1e-6 * max(1.0, tb["deposited"]):
+        out.append(f"time bank: balance {bal:.4f} != deposited - redeemed - expired")
+    if (model.residents.tb_balance < -1e-9).any():
+        out.append("time bank: negative account")
+    if model.timebank_on and (model.residents.tb_balance > model.tb_cap + 1e-9).any():
+        out.append("time bank: account above cap")
+    for k in ("need_satisfaction_rate", "needs_met_rate", "professional_match_rate", "sw_utilization", "volunteer_retention_annual"):
+        v = s.get(k, float("nan"))
+        if np.isfinite(v) and not (-1e-12 <= v <= 1 + 1e-12):
+            out.append(f"{k} = {v} outside [0, 1]")
+    return out

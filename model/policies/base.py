@@ -1,0 +1,60 @@
+"""The policy lifecycle (Covasim's interventions): initialize once, apply each week, finalize.
+
+A policy is configured by one section of the scenario's `policies:` mapping, validated by its
+own `Params` model (unknown keys raise). Disabled policies are not built at all, so a switched-off
+lever cannot act.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import Field
+
+from model.schema import Section
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.model import LinkageModel
+
+
+class PolicyParams(Section):
+    """Every policy section has an on/off switch."""
+
+    enabled: bool = Field(False, description="Switch the policy on.")
+
+
+class Policy:
+    """Base class of every policy.
+
+    Attributes:
+        name: Key of the policy in the scenario's `policies:` mapping.
+        label_zh: The seed's term.
+        seed_text: The seed sentence it implements (quoted in docs/ODD.md).
+        channels: Spending channels whose programme this policy runs.
+    """
+
+    name: ClassVar[str] = ""
+    label_zh: ClassVar[str] = ""
+    seed_text: ClassVar[str] = ""
+    Params: ClassVar[type[PolicyParams]] = PolicyParams
+    channels: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, pars: PolicyParams) -> None:
+        self.pars = pars
+
+    def initialize(self, model: LinkageModel) -> None:
+        """Set switches on the model and its service desk (called once, before week 0)."""
+        model.extra_channels.update(self.active_channels())
+
+    def active_channels(self) -> tuple[str, ...]:
+        return self.channels
+
+    def overhead(self, model: LinkageModel) -> dict[str, float]:
+        """Costs taken off the top of a new budget year, by channel."""
+        return {}
+
+    def apply(self, model: LinkageModel) -> None:
+        """Act at phase 2 of every weekly step."""
+
+    def finalize(self, model: LinkageModel) -> None:
+        """Act once after the last week."""

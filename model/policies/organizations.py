@@ -1,0 +1,390 @@
+"""Social organizations: cultivation (培育孵化), government purchase of services (政府购买服务),
+project operation (项目运作) and third-party evaluation (第三方评估)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.agents import WEEK, Contract, ServiceStaff, SocialOrganization, SocialWorker
+from model.needs import MET
+from model.policies.base import Policy, PolicyParams
+from model.residents import V_REGISTERED
+from model.schema import ASSUMPTION, P
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.model import LinkageModel
+
+AREAS = ("professional", "care")
+
+
+# ====================================================================== cultivation
+class CultivationParams(PolicyParams):
+    founding_rate: float = P(0.05, 0, 5, "per leader-year", "Organizations founded per resident leader per year, before incubation and registration ease.", ASSUMPTION + " (range 0.01-0.2)")
+    incubation: float = P(0.5, 0, 3, "multiplier", "Incubation support: founding rate x (1 + incubation); also capacity growth of incubated organizations.", ASSUMPTION + " (range 0-2)")
+    registration_ease: float = P(0.5, 0, 1, "0-1", "Simpler registration (简化登记): founding x (0.5 + ease); entry cost x (1 - ease).", ASSUMPTION + " (0 strict registration, 1 filing only)")
+    registration_cost: float = P(8_000.0, 0, 1e7, "yuan", "Entry cost of registering an organization at strict registration.", ASSUMPTION + " (range 2,000-20,000)")
+    incubation_cost: float = P(20_000.0, 0, 1e7, "yuan/org-year", "Incubation support per incubated organization per year (channel incubation).", ASSUMPTION + " (range 10,000-50,000)")
+    growth_rate: float = P(0.02, 0, 1, "probability/week", "Weekly chance that an incubated organization trains a team member to skill 1 and recruits one more.", ASSUMPTION + " (range 0-0.05)")
+
+
+class Cultivation(Policy):
+    """Founding and growth of community social organizations from resident leaders."""
+
+    name = "cultivation"
+    label_zh = "培育孵化社区社会组织"
+    seed_text = "简化登记程序,以直接登记和备案管理相结合的方式……积极孵化、培育和发展……社区社会服务组织"
+    Params = CultivationParams
+    channels = ("incubation",)
+
+    def apply(self, model: LinkageModel) -> None:
+        pr = self.pars
+        res = model.residents
+        rng = model.streams.weekly("cultivation", model.week)
+        leaders = np.bincount(res.community[res.leader], minlength=res.n_communities)
+        lam = leaders * pr.founding_rate / 52.0 * (1 + pr.incubation) * (0.5 + pr.registration_ease)
+        born = rng.poisson(lam)
+        for c in np.flatnonzero(born):
+            for _ in range(int(born[c])):
+                funds = model.p.providers.endogenous_reserve - pr.registration_cost * (1 - pr.registration_ease)
+                model.found_organization(int(c), funds)
+        if model.week % 52 == 0:  # incubation places for young community organizations
+            young = sorted((o for o in model.organizations if o.org_kind == "endogenous"), key=lambda o: -o.founded_week)
+            for o in young:
+                o.incubated = False
+            for o in young:
+                if model.gov.spend("incubation", pr.incubation_cost) < pr.incubation_cost - 1e-6:
+                    break
+                o.incubated = True
+                o.funds += pr.incubation_cost * 0.5  # half the support reaches the organization as cash
+        p_grow = pr.growth_rate * pr.incubation
+        for o in model.organizations:
+            if not o.incubated or rng.random() >= p_grow:
+                continue
+            novices = [v for v in o.team if v.skill == 0]
+            if novices:
+                model.promote_volunteer(novices[0])
+            pool = np.flatnonzero((res.community == o.community) & (res.vol_state == V_REGISTERED))
+            if len(pool):
+                v = model.activate_volunteer(int(rng.choice(pool)))
+                v.team = o
+                o.team.append(v)
+
+
+# ====================================================================== purchase
+class PurchaseParams(PolicyParams):
+    project_purchase: bool = P(True, None, None, "switch", "Project purchase (项目购买): competitive bidding on the project list.", "seed")
+    post_purchase: bool = P(True, None, None, "switch", "Post purchase (岗位购买): social-work posts in communities.", "seed")
+    venture: bool = P(True, None, None, "switch", "Venture philanthropy (公益创投): seed grants to community organizations.", "seed")
+    w_price: float = P(0.4, 0, 1, "weight", "Weight of price in the bid score.", ASSUMPTION + " (range 0.2-0.6)")
+    w_quality: float = P(0.3, 0, 1, "weight", "Weight of the buyer's quality assessment in the bid score.", ASSUMPTION + " (range 0.2-0.5)")
+    markup_min: float = P(0.05, 0, 2, "share", "Least markup of a bid over cost.", ASSUMPTION)
+    markup_max: float = P(0.3, 0, 2, "share", "Largest markup of a bid over cost.", ASSUMPTION)
+    expected_utilization: float = P(0.75, 0.1, 1, "share", "Utilization bidders expect when pricing an hour.", ASSUMPTION + " (range 0.5-0.9)")
+    assessment_noise: float = P(0.1, 0, 1, "0-1", "Noise of the buyer's guess of an organization's quality.", ASSUMPTION + " (range 0.05-0.2)")
+    max_projects: int = P(4, 1, 100, "projects", "Most projects one embedded agency can hold at once (community organizations: 1).", ASSUMPTION + " (range 2-8)")
+    contract_weeks: int = P(52, 4, 520, "weeks", "Contract duration.", "CALIBRATION.md: one-year cycles")
+    payment_weeks: int = P(4, 1, 52, "weeks", "Payment interval (monthly, against delivered hours).", "DESIGN.md")
+    fixed_share: float = P(0.6, 0, 1, "share", "Share of each instalment paid as a fixed base (分期拨付); the rest pays delivered hours at the bid price.", ASSUMPTION + " (range 0-0.8)")
+    post_price: float = P(80_000.0, 0, 1e7, "yuan/post-year", "Price of one purchased social-work post.", "CALIBRATION.md: 80,000 (range 60,000-150,000)")
+    venture_grant: float = P(50_000.0, 0, 1e7, "yuan", "One venture-philanthropy grant.", "CALIBRATION.md: 50,000 (range 10,000-100,000)")
+
+
+class Purchase(Policy):
+    """Government purchase of services: posts, a project list with competitive bidding, and
+    venture-philanthropy grants."""
+
+    name = "purchase"
+    label_zh = "政府购买服务"
+    seed_text = "建立购买社区公共服务项目清单……都要通过竞争性选择方式交给社会组织运作。通过政府购买服务、公益创投"
+    Params = PurchaseParams
+
+    def __init__(self, pars: PurchaseParams) -> None:
+        super().__init__(pars)
+        self.posts: list[SocialWorker] = []
+        self.contracts: list[Contract] = []
+        self.history: list[Contract] = []
+
+    def active_channels(self) -> tuple[str, ...]:
+        pr = self.pars
+        return tuple(c for c, on in (("procurement", pr.project_purchase), ("posts", pr.post_purchase), ("venture", pr.venture)) if on)
+
+    def apply(self, model: LinkageModel) -> None:
+        pr = self.pars
+        week = model.week
+        for c in [c for c in self.contracts if c.end_week <= week]:
+            self._end(c)
+        if week % 52 == 0:
+            if pr.post_purchase:
+                self._posts(model)
+            if pr.project_purchase:
+                self._procure(model)
+                for org in model.organizations:  # staff hired for projects that ended are let go
+                    for st in [x for x in org.staff if x.contract is None and getattr(x, "contract_hire", False)]:
+                        st.leave()
+            if pr.venture:
+                self._venture(model)
+        for _s in self.posts:
+            model.gov.spend("posts", pr.post_price / 52.0)
+        if week % pr.payment_weeks == 0:
+            self._pay(model)
+
+    # ------------------------------------------------------------------ posts
+    def _posts(self, model: LinkageModel) -> None:
+        pr = self.pars
+        target = int(model.gov.remaining("posts") // pr.post_price)
+        self.posts = [s for s in self.posts if s.on_roster]
+        while len(self.posts) > target:
+            self.posts.pop().leave()
+        demand = self._professional_demand(model)
+        rng = model.streams.get("posts")
+        while len(self.posts) < target and model.sw_available() >= 1:
+            per = np.array([sum(1 for s in self.posts if s.community == c) for c in range(len(demand))])
+            c = int(np.argmax(demand / (per + 1)))
+            s = model.hire(SocialWorker, c, 2, "sw", float(model._quality(rng, 1)[0]))
+            self.posts.append(s)
+
+    def _professional_demand(self, model: LinkageModel) -> np.ndarray:
+        hours = self._area_hours(model)
+        return hours[:, 0] + 1e-9
+
+    def _area_hours(self, model: LinkageModel) -> np.ndarray:
+        """Estimated hours the project list should buy per (community, area).
+
+        From the second year: last year's visible level-1 and level-2 needs that went unmet or
+        were served below level, plus the hours purchased staff delivered (continuation). In the
+        first year: half the expected visible hours (assumption). Level-0 needs are left to
+        volunteers.
+        """
+        nc = model.p.street.n_communities
+        cat = model.catalog
+        nt = model.needs
+        if model.week >= 52:
+            t_from = (model.week - 52) * WEEK
+            lo = int(np.searchsorted(nt.view("t_raise") >= t_from, True))
+            ids = np.arange(lo, nt.n)
+            ids = ids[(nt.t_raise[ids] >= t_from) & np.isfinite(nt.t_post[ids]) & (nt.level[ids] >= 1)]
+            gap = (nt.status[ids] != MET) | (nt.skill[ids] < nt.level[ids])
+            ids = ids[gap]
+            area = (~cat.professional[nt.ntype[ids]]).astype(np.int64)
+            flat = nt.community[ids].astype(np.int64) * 2 + area
+            out = np.bincount(flat, weights=nt.hours[ids], minlength=nc * 2).reshape(nc, 2)
+            for con in self.history:
+                if con.end_week == model.week or con.start_week == model.week - 52:
+                    out[con.community, AREAS.index(con.area)] += con.delivered_hours
+        else:
+            res = model.residents
+            g_by_c = np.zeros((nc, cat.rates.shape[0]))
+            np.add.at(g_by_c, (res.community, res.group), 1.0)
+            per_type = g_by_c @ cat.rates * 52 * cat.hours * (1 - cat.hidden) * (cat.level >= 1) * 0.5
+            out = np.stack([per_type[:, cat.professional].sum(1), per_type[:, ~cat.professional].sum(1)], axis=1)
+        return out
+
+    # ------------------------------------------------------------------ projects
+    def _price(self, org: SocialOrganization, area: str, model: LinkageModel, rng: np.random.Generator) -> float:
+        pp = model.p.providers
+        pr = self.pars
+        salary = pp.sw_salary if area == "professional" else pp.staff_salary
+        if org.org_kind == "endogenous":
+            salary *= 0.8  # community organizations pay less (assumption)
+        hours_year = pp.sw_hours * (1 - pp.sw_admin_share) * model.sw_hours_factor * 52
+        return salary / hours_year / pr.expected_utilization * (1 + rng.uniform(pr.markup_min, pr.markup_max))
+
+    def _procure(self, model: LinkageModel) -> None:
+        pr = self.pars
+        rng = model.streams.weekly("procurement", model.week)
+        budget = model.gov.remaining("procurement")
+        hours = self._area_hours(model)
+        total = hours.sum()
+        if budget <= 0 or total <= 0:
+            return
+        year = model.week // 52
+        projects = sorted(
+            ((budget * hours[c, a] / total, c, AREAS[a]) for c in range(hours.shape[0]) for a in range(2)),
+            key=lambda x: (-x[0], x[1], x[2]),
+        )
+        held = {o.unique_id: 0 for o in model.organizations}
+        credit = getattr(model, "credit_weight", 0.0)
+        for value, c, area in projects:
+            bids = []
+            for o in model.organizations:
+                if o.barred_year == year:
+                    continue
+                if area == "professional" and o.org_kind != "embedded":
+                    continue
+                cap = pr.max_projects if o.org_kind == "embedded" else 1
+                if held[o.unique_id] >= cap:
+                    continue
+                price = self._price(o, area, model, rng)
+                guess = o.quality + rng.normal(0, pr.assessment_noise)
+                bonus = o.bonus if o.bonus_year == year else 0.0
+                bids.append((o, price, guess, bonus))
+            if not bids:
+                continue
+            p_max = max(b[1] for b in bids)
+            best = max(
+                bids,
+                key=lambda b: pr.w_price * (1 - b[1] / p_max) + pr.w_quality * b[2] + credit * b[0].reputation + b[3],
+            )
+            org, price = best[0], best[1]
+            held[org.unique_id] += 1
+            self._award(model, org, c, area, value, price)
+
+    def _award(self, model: LinkageModel, org: SocialOrganization, c: int, area: str, value: float, price: float) -> None:
+        pr = self.pars
+        target = value / price
+        con = Contract(org, c, area, value, price, target, model.week, model.week + pr.contract_weeks)
+        pp = model.p.providers
+        weekly = pp.sw_hours * (1 - pp.sw_admin_share) * model.sw_hours_factor
+        n = max(1, round(target * 52.0 / pr.contract_weeks / 52.0 / (weekly * pr.expected_utilization)))
+        rng = model.streams.get("contract_staff")
+        free = sorted((s for s in org.staff if s.contract is None), key=lambda s: s.community != c)
+        for _ in range(n):
+            want_sw = area == "professional"
+            s = next((x for x in free if (x.skill == 2) == want_sw), None)
+            if s is not None:
+                free.remove(s)
+                model.desk.relocate(s, c)
+            else:
+                q = float(np.clip(model._quality(rng, 1)[0] + org.quality_offset, 0.05, 1.0))
+                if want_sw and model.sw_available() >= 1:
+                    s = model.hire(SocialWorker, c, 2, "sw", q, employer=org)
+                else:
+                    s = model.hire(ServiceStaff, c, 1, "staff", q, employer=org)
+                s.contract_hire = True
+            s.contract = con
+            con.staff.append(s)
+        org.contracts.append(con)
+        self.contracts.append(con)
+        self.history.append(con)
+
+    def _end(self, con: Contract) -> None:
+        self.contracts.remove(con)
+        if con in con.org.contracts:
+            con.org.contracts.remove(con)
+        for s in con.staff:
+            s.contract = None
+
+    def _pay(self, model: LinkageModel) -> None:
+        f = self.pars.fixed_share
+        for con in self.contracts:
+            base = f * con.value * self.pars.payment_weeks / self.pars.contract_weeks
+            due = min(base + (1 - f) * con.month_hours * con.price_per_hour, con.value - con.paid)
+            con.month_hours = 0.0
+            got = model.gov.spend("procurement", due)
+            con.paid += got
+            con.org.funds += got
+            con.org.income_total += got
+
+    # ------------------------------------------------------------------ venture
+    def _venture(self, model: LinkageModel) -> None:
+        pr = self.pars
+        rng = model.streams.weekly("venture", model.week)
+        cands = [o for o in model.organizations if o.org_kind == "endogenous"]
+        if not cands:
+            return
+        score = np.array([o.quality + rng.normal(0, 0.1) for o in cands])
+        for i in np.argsort(-score, kind="stable"):
+            if model.gov.remaining("venture") < pr.venture_grant - 1e-6:
+                break
+            o = cands[int(i)]
+            o.funds += model.gov.spend("venture", pr.venture_grant)
+            q = float(np.clip(model._quality(rng, 1)[0] + o.quality_offset, 0.05, 1.0))
+            model.hire(ServiceStaff, o.community, 1, "staff", q, employer=o)
+
+
+# ====================================================================== project teams
+class ProjectTeamsParams(PolicyParams):
+    team_size: int = P(10, 0, 1000, "volunteers", "Registered but inactive volunteers a new project mobilizes into its team.", ASSUMPTION + " (range 5-30)")
+    hazard_mult: float = P(0.85, 0, 1, "multiplier", "Dropout hazard of team volunteers supervised by the project (x).", ASSUMPTION + " (range 0.7-1)")
+
+
+class ProjectTeams(Policy):
+    """Project operation: the organization undertakes, its social workers execute, a volunteer
+    team from the community assists."""
+
+    name = "project_teams"
+    label_zh = "项目运作(社会组织承接、社工执行、志愿者协助)"
+    seed_text = "社会组织为服务载体……社区志愿者……可以通过一定的社会组织或在一定的平台与载体上提供志愿服务"
+    Params = ProjectTeamsParams
+
+    def initialize(self, model: LinkageModel) -> None:
+        super().initialize(model)
+        model.hazard_supervised = min(model.hazard_supervised, self.pars.hazard_mult)
+        self._seen: set[int] = set()
+
+    def apply(self, model: LinkageModel) -> None:
+        purchase = next((p for p in model.policies if isinstance(p, Purchase)), None)
+        if purchase is None or model.week % 52:
+            return
+        res = model.residents
+        rng = model.streams.weekly("project_teams", model.week)
+        for con in purchase.contracts:
+            if id(con) in self._seen:
+                continue
+            self._seen.add(id(con))
+            pool = np.flatnonzero((res.community == con.community) & (res.vol_state == V_REGISTERED))
+            k = min(len(pool), self.pars.team_size)
+            for r in rng.choice(pool, size=k, replace=False) if k else ():
+                v = model.activate_volunteer(int(r))
+                v.team = con.org
+                con.org.team.append(v)
+                res.supervised[int(r)] = True
+
+
+# ====================================================================== evaluation
+class EvaluationParams(PolicyParams):
+    cost: float = P(8_000.0, 0, 1e7, "yuan/evaluation", "Cost of one third-party evaluation of a contract.", ASSUMPTION + " (range 3,000-20,000)")
+    noise_sd: float = P(8.0, 0, 50, "points", "Measurement noise of the 100-point score.", ASSUMPTION + " (range 3-15)")
+    excellent: float = P(85.0, 0, 100, "points", "Excellent from this score.", "CALIBRATION.md: provincial evaluation rules")
+    good: float = P(75.0, 0, 100, "points", "Good from this score.", "CALIBRATION.md: provincial evaluation rules")
+    pass_mark: float = P(60.0, 0, 100, "points", "Below this a contract fails; the organization is barred next round.", "CALIBRATION.md: provincial evaluation rules")
+    bonus_excellent: float = P(0.1, 0, 1, "score", "Bid-score bonus next round for an excellent evaluation.", ASSUMPTION)
+    bonus_good: float = P(0.05, 0, 1, "score", "Bid-score bonus next round for a good evaluation.", ASSUMPTION)
+
+
+class Evaluation(Policy):
+    """Third-party evaluation of every contract once a year: priority for the good, a bar for fails."""
+
+    name = "evaluation"
+    label_zh = "第三方评估"
+    seed_text = "加强对社会组织承接项目的过程监督和绩效评估……引入第三方评估"
+    Params = EvaluationParams
+    channels = ("evaluation",)
+
+    def __init__(self, pars: EvaluationParams) -> None:
+        super().__init__(pars)
+        self.scores: list[float] = []
+        self.fails = 0
+
+    def overhead(self, model: LinkageModel) -> dict[str, float]:
+        return {"evaluation": self.pars.cost * 2 * model.p.street.n_communities}
+
+    def apply(self, model: LinkageModel) -> None:
+        if model.week % 52 != 51:
+            return
+        purchase = next((p for p in model.policies if isinstance(p, Purchase)), None)
+        if purchase is None:
+            return
+        pr = self.pars
+        rng = model.streams.weekly("evaluation", model.week)
+        year = model.week // 52 + 1
+        for con in purchase.contracts:
+            if model.gov.spend("evaluation", pr.cost) < pr.cost - 1e-6:
+                break
+            weeks = max(1, model.week + 1 - con.start_week)
+            delivery = min(1.0, con.delivered_hours / max(1e-9, con.target_hours * weeks / 52.0))
+            quality = con.quality_sum / con.served if con.served else 0.0
+            true = 100 * (0.5 * delivery + 0.5 * quality)
+            score = float(np.clip(true + rng.normal(0, pr.noise_sd), 0, 100))
+            con.score = score
+            self.scores.append(score)
+            org = con.org
+            if score < pr.pass_mark:
+                org.barred_year = year
+                self.fails += 1
+            elif score >= pr.excellent:
+                org.bonus_year, org.bonus = year, pr.bonus_excellent
+            elif score >= pr.good:
+                org.bonus_year, org.bonus = year, pr.bonus_good

@@ -1,0 +1,59 @@
+"""The community information platform (信息平台) and credit publicity (信用公示和评价机制)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from model.policies.base import Policy, PolicyParams
+from model.schema import ASSUMPTION, P
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.model import LinkageModel
+
+
+class PlatformParams(PolicyParams):
+    delay_hours: float = P(4.0, 0, 1000, "hours", "Matching delay with the platform (needs reach providers in hours, not days).", ASSUMPTION + " (range 1-24)")
+    discovery: float = P(0.03, 0, 1, "probability/week", "Extra weekly chance that a hidden need surfaces through the platform.", ASSUMPTION + " (range 0-0.1)")
+    annual_cost: float = P(150_000.0, 0, 1e9, "yuan/year", "Operating cost of the platform, off the top of the budget.", ASSUMPTION + " (range 50,000-500,000)")
+    referrals: bool = P(True, None, None, "switch", "The platform also carries referrals between providers.", ASSUMPTION)
+
+
+class InformationPlatform(Policy):
+    """District-wide matching: any provider of the street sees every need, with a short delay."""
+
+    name = "platform"
+    label_zh = "信息平台"
+    seed_text = "打造信息平台……搭建社会组织、社工机构、志愿服务组织对接社区需求、开展社区服务的重要平台"
+    Params = PlatformParams
+    channels = ("platform",)
+
+    def initialize(self, model: LinkageModel) -> None:
+        super().initialize(model)
+        model.desk.street_scope = True
+        model.desk.matching_delay = self.pars.delay_hours
+        model.desk.referrals = model.desk.referrals or self.pars.referrals
+        model.discovery_extra += self.pars.discovery
+
+    def overhead(self, model: LinkageModel) -> dict[str, float]:
+        return {"platform": self.pars.annual_cost}
+
+    def apply(self, model: LinkageModel) -> None:
+        model.gov.spend("platform", self.pars.annual_cost / 52.0)
+
+
+class CreditParams(PolicyParams):
+    procurement_weight: float = P(0.3, 0, 1, "weight", "Weight of published reputation in procurement scores (replaces the buyer's guess).", ASSUMPTION + " (range 0.1-0.5)")
+
+
+class CreditPublicity(Policy):
+    """Residents' ratings are published: reputation steers matching and procurement."""
+
+    name = "credit"
+    label_zh = "信用公示和评价"
+    seed_text = "建立社区各类组织、各类主体参与社区服务的信用公示和评价机制,接受社区居民监督"
+    Params = CreditParams
+
+    def initialize(self, model: LinkageModel) -> None:
+        super().initialize(model)
+        model.desk.publicity = True
+        model.credit_weight = self.pars.procurement_weight

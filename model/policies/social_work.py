@@ -1,0 +1,201 @@
+"""Social work: professionalization (岗位, 考试, 转型), needs surveys and resident leaders (需求调查,
+居民骨干), team co-building (队伍联建), social worker + volunteer co-delivery (社工+志愿者), and the
+joint meeting (联席会议)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.agents import WEEK, CommunityWorker, SocialWorker
+from model.policies.base import Policy, PolicyParams
+from model.residents import V_ACTIVE
+from model.schema import ASSUMPTION, P
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.model import LinkageModel
+
+
+def sw_per_community(model: LinkageModel) -> np.ndarray:
+    """Social workers (and transformed community workers) working in each community."""
+    out = np.zeros(model.p.street.n_communities)
+    for s in model.agents_by_type.get(SocialWorker, ()):
+        out[s.community] += 1
+    for s in model.agents_by_type.get(CommunityWorker, ()):
+        if s.skill == 2:
+            out[s.community] += 1
+    return out
+
+
+# ====================================================================== professionalization
+class ProfessionalizationParams(PolicyParams):
+    exam_pass: float = P(0.1, 0, 1, "probability/year", "Chance a community worker passes the social-work exam in a year, untrained.", ASSUMPTION + " (national pass rates are about 20%; range 0.05-0.3)")
+    training_boost: float = P(0.15, 0, 1, "probability/year", "Extra pass chance from exam training.", ASSUMPTION + " (range 0-0.3)")
+    transformed_admin_share: float = P(0.6, 0, 1, "share", "Administrative share of a community worker who became a community social worker.", ASSUMPTION + " (range 0.4-0.85)")
+    graduates_per_10k: float = P(0.5, 0, 20, "per 10,000 residents per year", "Social-work graduates recruited into the street's labour pool each year.", ASSUMPTION + " (range 0-2)")
+
+
+class Professionalization(Policy):
+    """Community workers train and pass exams to become social workers; graduates are recruited."""
+
+    name = "professionalization"
+    label_zh = "社会工作专业化"
+    seed_text = "探索完善社会工作专业岗位设置……鼓励社区工作者参加社会工作职业水平考试"
+    Params = ProfessionalizationParams
+
+    def __init__(self, pars: ProfessionalizationParams) -> None:
+        super().__init__(pars)
+        self.passed = 0
+
+    def apply(self, model: LinkageModel) -> None:
+        if model.week % 52 != 26:  # the exam is held mid-year
+            return
+        pr = self.pars
+        pp = model.p.providers
+        rng = model.streams.weekly("exams", model.week)
+        p_pass = min(1.0, pr.exam_pass + pr.training_boost)
+        for cw in list(model.agents_by_type.get(CommunityWorker, ())):
+            if cw.skill < 2 and rng.random() < p_pass:
+                model.desk.change_skill(cw, 2)
+                cw.weekly_hours = pp.cw_hours * (1 - pr.transformed_admin_share)
+                self.passed += 1
+        model.sw_pool += pr.graduates_per_10k * model.p.street.n_residents / 10_000.0
+
+
+# ====================================================================== surveys and leaders
+class SurveysParams(PolicyParams):
+    survey_share: float = P(0.1, 0, 0.9, "share", "Share of a social worker's service hours spent on needs surveys and visits.", ASSUMPTION + " (range 0.05-0.3)")
+    discovery_per_hour: float = P(0.05, 0, 1, "probability/week per survey hour per 1,000 residents", "Weekly discovery chance of a hidden need, per weekly survey hour per 1,000 residents.", ASSUMPTION + " (range 0.01-0.1)")
+    leaders_per_sw: float = P(2.0, 0, 100, "leaders per SW-year", "Resident leaders (骨干) a social worker cultivates per year.", ASSUMPTION + " (range 0.5-5)")
+    recruits_per_leader: float = P(3.0, 0, 100, "volunteers per leader-year", "Volunteers a resident leader mobilizes per year.", ASSUMPTION + " (range 1-6)")
+
+
+class SurveysAndLeaders(Policy):
+    """Social workers' needs surveys reveal hidden needs; cultivated leaders mobilize volunteers."""
+
+    name = "surveys"
+    label_zh = "需求调查与居民骨干培育"
+    seed_text = "以服务对象需求评估为基础……培育社区居民骨干"
+    Params = SurveysParams
+
+    def initialize(self, model: LinkageModel) -> None:
+        super().initialize(model)
+        factor = 1.0 - self.pars.survey_share
+        model.sw_hours_factor *= factor
+        for s in model.agents_by_type.get(SocialWorker, ()):
+            s.weekly_hours *= factor
+        self._base = model.discovery_extra.copy()
+
+    def apply(self, model: LinkageModel) -> None:
+        pr = self.pars
+        res = model.residents
+        n_sw = sw_per_community(model)
+        pp = model.p.providers
+        survey_hours = n_sw * pp.sw_hours * (1 - pp.sw_admin_share) * pr.survey_share
+        per_1000 = survey_hours / np.maximum(1.0, np.array([c.n_residents for c in model.communities]) / 1000.0)
+        model.discovery_extra = self._base + np.minimum(0.5, pr.discovery_per_hour * per_1000)
+        rng = model.streams.weekly("leaders", model.week)
+        new = rng.poisson(n_sw * pr.leaders_per_sw / 52.0)
+        for c in np.flatnonzero(new):
+            cand = np.flatnonzero((res.community == c) & ~res.leader)
+            if len(cand):
+                res.leader[rng.choice(cand, size=min(len(cand), int(new[c])), replace=False)] = True
+        leaders = np.bincount(res.community[res.leader], minlength=res.n_communities)
+        recruits = rng.poisson(leaders * pr.recruits_per_leader / 52.0)
+        for c in np.flatnonzero(recruits):
+            cand = np.flatnonzero((res.community == c) & (res.vol_state != V_ACTIVE))
+            for r in rng.choice(cand, size=min(len(cand), int(recruits[c])), replace=False) if len(cand) else ():
+                model.activate_volunteer(int(r))
+
+
+# ====================================================================== team co-building
+class TeamBuildingParams(PolicyParams):
+    volunteers_per_sw: int = P(15, 0, 1000, "volunteers", "Volunteers one embedded social worker can supervise.", ASSUMPTION + " (range 5-30)")
+    skill_gain: float = P(0.01, 0, 1, "probability/week", "Weekly chance a supervised skill-0 volunteer reaches skill 1.", ASSUMPTION + " (range 0.002-0.03)")
+    hazard_mult: float = P(0.8, 0, 1, "multiplier", "Dropout hazard of supervised volunteers (x).", ASSUMPTION + " (range 0.6-1)")
+    referrals: bool = P(True, None, None, "switch", "Embedded social workers refer needs across organizations and communities.", ASSUMPTION)
+
+
+class TeamBuilding(Policy):
+    """Social workers embedded in volunteer teams and organizations (专干但不单干)."""
+
+    name = "team_building"
+    label_zh = "队伍联建"
+    seed_text = "社会工作者……可以为社会组织、志愿者提供服务方式专业化与能力建设等方面的支持"
+    Params = TeamBuildingParams
+
+    def initialize(self, model: LinkageModel) -> None:
+        super().initialize(model)
+        model.hazard_supervised = min(model.hazard_supervised, self.pars.hazard_mult)
+        if self.pars.referrals:
+            model.desk.referrals = True
+
+    def apply(self, model: LinkageModel) -> None:
+        pr = self.pars
+        res = model.residents
+        rng = model.streams.weekly("team_building", model.week)
+        if model.week % 4 == 0:  # supervision assignments are revised monthly
+            act = np.flatnonzero(res.vol_state == V_ACTIVE)
+            cap = sw_per_community(model) * pr.volunteers_per_sw
+            order = act[np.lexsort((-res.vol_propensity[act], res.community[act]))]
+            comm = res.community[order]
+            first = np.searchsorted(comm, comm, side="left")
+            rank = np.arange(len(order)) - first
+            res.supervised[act] = False
+            res.supervised[order[rank < cap[comm]]] = True
+        cand = np.flatnonzero(res.supervised & (res.vol_skill == 0) & (res.vol_state == V_ACTIVE))
+        for r in cand[rng.random(len(cand)) < pr.skill_gain].tolist():
+            v = model.volunteers.get(r)
+            if v is not None:
+                model.promote_volunteer(v)
+
+
+# ====================================================================== co-delivery
+class CoDeliveryParams(PolicyParams):
+    share: float = P(0.3, 0, 0.9, "share", "Share of a professional case's hours an assisting volunteer takes over.", ASSUMPTION + " (range 0.1-0.5)")
+    learn: float = P(0.2, 0, 1, "probability", "Chance an assisting skill-0 volunteer reaches skill 1 after a case.", ASSUMPTION + " (range 0.05-0.4)")
+
+
+class CoDelivery(Policy):
+    """A social worker leads, a volunteer assists: fewer professional hours per case; volunteers learn."""
+
+    name = "codelivery"
+    label_zh = "社工+志愿者"
+    seed_text = "形成……社会工作者+志愿者模式等多种服务模式类型"
+    Params = CoDeliveryParams
+
+    def initialize(self, model: LinkageModel) -> None:
+        super().initialize(model)
+        model.desk.codelivery_share = self.pars.share
+        model.desk.codelivery_learn = self.pars.learn
+        model.desk.referrals = True
+
+
+# ====================================================================== joint meeting
+class JointMeetingParams(PolicyParams):
+    interval_weeks: int = P(4, 1, 52, "weeks", "Weeks between joint meetings.", ASSUMPTION + " (monthly; range 2-13)")
+    wait_hours: float = P(72.0, 0, 10_000, "hours", "Needs waiting longer than this in a community queue are escalated.", ASSUMPTION + " (range 24-336)")
+    hours_per_attendee: float = P(2.0, 0, 40, "hours", "Staff hours one attendee spends per meeting (one per community and organization).", ASSUMPTION + " (range 1-4)")
+
+
+class JointMeeting(Policy):
+    """Periodic joint meetings reassign long-waiting needs to any provider of the street."""
+
+    name = "joint_meeting"
+    label_zh = "联席会议"
+    seed_text = "建立“四社联动”联席会议制度"
+    Params = JointMeetingParams
+
+    def apply(self, model: LinkageModel) -> None:
+        pr = self.pars
+        if model.week % pr.interval_weeks:
+            return
+        now = model.week * WEEK
+        nt = model.needs
+        ids = model.desk.waiting_in_communities()
+        old = ids[now - nt.t_post[ids] > pr.wait_hours]
+        for nid in old.tolist():
+            model.desk.escalate(nid)
+        attendees = len(model.communities) + len(model.organizations)
+        model.joint_meeting_hours += attendees * pr.hours_per_attendee

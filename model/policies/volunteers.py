@@ -1,0 +1,122 @@
+"""Volunteers: management (注册, 记录, 星级, 培训, 评价), time banking (志愿服务时间储蓄) and
+mobilization (邻里互助, 在职党员到社区报到)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from model.policies.base import Policy, PolicyParams
+from model.residents import V_ACTIVE
+from model.schema import ASSUMPTION, P
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.model import LinkageModel
+
+
+class VolunteerMgmtParams(PolicyParams):
+    star_hours: list[float] = Field(
+        [10.0, 30.0, 60.0, 100.0, 150.0],
+        description="Service-record hours for 1 to 5 stars (community star scheme; assumption: the national standard uses 100/300/600/1000/1500).",
+        json_schema_extra={"unit": "hours", "source": ASSUMPTION},
+    )
+    recognition_mult: float = P(0.6, 0, 1, "multiplier", "Dropout hazard of volunteers with at least one star (recognition), x.", "CALIBRATION.md: recognition predicts retention; size is an assumption (range 0.4-0.9)")
+    training_rate: float = P(0.005, 0, 1, "probability/week", "Weekly chance an active skill-0 volunteer is trained to skill 1.", ASSUMPTION + " (range 0.001-0.02)")
+    record_priority: bool = P(True, None, None, "switch", "Volunteers with good records (stars) get priority in matching.", "seed")
+
+    @field_validator("star_hours")
+    @classmethod
+    def _ascending(cls, v: list[float]) -> list[float]:
+        if any(b <= a for a, b in zip(v, v[1:], strict=False)) or any(x <= 0 for x in v):
+            raise ValueError("star_hours must be positive and strictly increasing")
+        return v
+
+
+class VolunteerManagement(Policy):
+    """Registration, service records, star rating, training and recognition of volunteers."""
+
+    name = "volunteer_mgmt"
+    label_zh = "志愿者注册、记录、星级评定与培训"
+    seed_text = "推行志愿者注册制度……建立志愿服务记录制度……开展志愿者星级评定"
+    Params = VolunteerMgmtParams
+
+    def initialize(self, model: LinkageModel) -> None:
+        super().initialize(model)
+        model.star_hours = tuple(self.pars.star_hours)
+        model.hazard_recognized = self.pars.recognition_mult
+        model.desk.record_priority = self.pars.record_priority
+        for v in model.volunteers.values():
+            v.stars = model._stars(v.record_hours)
+
+    def apply(self, model: LinkageModel) -> None:
+        res = model.residents
+        rng = model.streams.weekly("training", model.week)
+        cand = np.flatnonzero((res.vol_state == V_ACTIVE) & (res.vol_skill == 0))
+        for r in cand[rng.random(len(cand)) < self.pars.training_rate].tolist():
+            v = model.volunteers.get(r)
+            if v is not None:
+                model.promote_volunteer(v)
+
+
+class TimeBankParams(PolicyParams):
+    cap: float = P(1500.0, 1, 1e6, "hours", "Account cap.", "CALIBRATION.md: Nanjing, 1,500 h")
+    portable: bool = P(False, None, None, "switch", "Credits redeemable in any community (通存通兑).", "CALIBRATION.md: non-portability is the main complaint")
+    redeem_share: float = P(0.1, 0, 1, "share", "Chance a holder with enough credit redeems it for a need.", "CALIBRATION.md: withdrawals are rare (range 0.01-0.5)")
+    shadow_price: float = P(30.0, 0, 1e4, "yuan/hour", "Shadow price of one credit hour (liability, backstop payment).", ASSUMPTION + " (range 20-60)")
+    expiry_weeks: int = P(260, 0, 5200, "weeks", "A dormant account expires after this many weeks without activity (0: never).", ASSUMPTION + " (range 104-520)")
+    credit_hazard_mult: float = P(0.85, 0, 1, "multiplier", "Dropout hazard of volunteers holding credit, x.", ASSUMPTION + " (range 0.7-1)")
+    subsidy_per_volunteer: float = P(200.0, 0, 1e5, "yuan/active volunteer-year", "Coordination subsidy that fully staffs the bank.", ASSUMPTION + " (range 100-500)")
+    participation_boost: float = P(0.3, 0, 5, "share", "Extra participation of volunteers when the bank is fully subsidized.", ASSUMPTION + " (range 0-0.6)")
+
+
+class TimeBank(Policy):
+    """Hours served are deposited and later redeemed for services; balances and liability tracked."""
+
+    name = "time_bank"
+    label_zh = "志愿服务时间储蓄"
+    seed_text = "探索建立志愿服务时间储蓄制度"
+    Params = TimeBankParams
+    channels = ("timebank",)
+
+    def initialize(self, model: LinkageModel) -> None:
+        super().initialize(model)
+        pr = self.pars
+        model.timebank_on = True
+        model.tb_cap = pr.cap
+        model.tb_portable = pr.portable
+        model.tb_redeem_share = pr.redeem_share
+        model.tb_price = pr.shadow_price
+        model.tb_expiry_weeks = pr.expiry_weeks
+        model.hazard_credit = pr.credit_hazard_mult
+
+    def apply(self, model: LinkageModel) -> None:
+        pr = self.pars
+        active = float((model.residents.vol_state == V_ACTIVE).sum())
+        if model.week % 52 == 0:
+            full = active * pr.subsidy_per_volunteer
+            # 80% of the envelope funds coordination; the rest is kept for the backstop.
+            self.weekly = min(full, 0.8 * model.gov.remaining("timebank")) / 52.0
+            funded = self.weekly * 52.0 / full if full > 0 else 0.0
+            model.participation_boost = 1.0 + pr.participation_boost * funded
+        model.gov.spend("timebank", getattr(self, "weekly", 0.0))
+
+
+class MobilizationParams(PolicyParams):
+    party_members_per_1000: float = P(3.0, 0, 100, "per 1,000 residents per year", "In-service party members reporting to the community (在职党员到社区报到) who become active volunteers.", ASSUMPTION + " (range 1-10)")
+    mutual_aid_mult: float = P(1.3, 1, 5, "multiplier", "Neighbourhood mutual aid (邻里互助) raises everyday recruitment, x.", ASSUMPTION + " (range 1-2)")
+
+
+class Mobilization(Policy):
+    """Volunteer mobilization: neighbourhood mutual aid and in-service party members."""
+
+    name = "mobilization"
+    label_zh = "志愿者动员(邻里互助、在职党员报到)"
+    seed_text = "倡导邻里互助……推动在职党员到社区报到、参与志愿服务"
+    Params = MobilizationParams
+
+    def initialize(self, model: LinkageModel) -> None:
+        super().initialize(model)
+        model.recruitment_mult *= self.pars.mutual_aid_mult
+        model.recruitment_extra += self.pars.party_members_per_1000

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from model.agents import WEEK, Kind, SocialWorker
-from model.needs import ABANDONED, F_ESCALATED, MET
+from model.needs import ABANDONED, F_DISCOVERED, F_ESCALATED, F_HIDDEN, MET
 from model.params import CHANNELS, GROUPS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -169,6 +169,9 @@ class Recorder:
         }
         lvl2 = nt.level[cohort] == 2
         out["professional_needs_satisfaction"] = float(sat_all[lvl2].mean()) if lvl2.any() else float("nan")
+        fl = nt.flags[cohort]
+        hid = (fl & F_HIDDEN).astype(bool)
+        out["hidden_discovered_share"] = float((fl[hid] & F_DISCOVERED).astype(bool).mean()) if hid.any() else float("nan")
         lvl0 = nt.level[cohort] == 0
         out["level0_needs_met_rate"] = float((st[lvl0] == MET).mean()) if lvl0.any() else float("nan")
         spend = {c: float(d[f"spending_{c}"][post].sum()) for c in CHANNELS}

@@ -26,6 +26,7 @@ from model.metrics import Recorder
 from model.needs import (
     ABANDONED,
     F_DISCOVERED,
+    F_HIDDEN,
     F_REDEEM,
     HELD,
     HIDDEN,
@@ -424,7 +425,7 @@ class LinkageModel(mesa.Model):
         venue = cat.venue[types]
         status = np.where(hidden, HIDDEN, HELD).astype(np.int8)
         t_post = np.where(hidden | venue, np.inf, t_raise + self.desk.matching_delay)
-        flags = np.zeros(m, dtype=np.uint8)
+        flags = np.where(hidden, F_HIDDEN, 0).astype(np.uint8)
         if self.timebank_on and self.tb_redeem_share > 0:
             can = (res.tb_balance[rids] >= hours) & (rng.random(m) < self.tb_redeem_share)
             flags[can] |= F_REDEEM

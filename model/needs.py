@@ -28,6 +28,7 @@ F_REDEEM = 4  # the resident pays with time-bank credits
 F_CODELIVERED = 8  # a volunteer assisted a social worker
 F_BELOW = 16  # served by a provider below the required level
 F_DISCOVERED = 32  # was hidden, then discovered
+F_HIDDEN = 64  # arose hidden
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ Rates are per week unless the unit says otherwise; money is in yuan.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -178,6 +178,23 @@ class Params(Section):
     volunteers: VolunteerParams = Field(default_factory=VolunteerParams)
     funding: FundingParams = Field(default_factory=FundingParams)
     policies: PoliciesParams = Field(default_factory=PoliciesParams, description="The linkage levers, one section per policy.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_needs(cls, data: Any) -> Any:
+        """A `needs:` mapping edits the default catalog: an entry naming a default type changes
+        only the fields it gives; a new name adds a type; `null` removes a type."""
+        if isinstance(data, dict) and isinstance(data.get("needs"), dict):
+            merged: dict[str, Any] = {k: v.model_dump() for k, v in default_needs().items()}
+            for name, entry in data["needs"].items():
+                if entry is None:
+                    merged.pop(name, None)
+                elif isinstance(entry, dict) and name in merged:
+                    merged[name] = {**merged[name], **entry}
+                else:
+                    merged[name] = entry
+            data = {**data, "needs": merged}
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> Params:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class VolunteerMgmtParams(PolicyParams):
     star_hours: list[float] = Field(
-        [10.0, 30.0, 60.0, 100.0, 150.0],
+        [5.0, 20.0, 50.0, 100.0, 200.0],
         description="Service-record hours for 1 to 5 stars (community star scheme; assumption: the national standard uses 100/300/600/1000/1500).",
         json_schema_extra={"unit": "hours", "source": ASSUMPTION},
     )

@@ -34,7 +34,7 @@ baseline: $(STAMP_TEST)
 	$(BIN)/python -m tests.make_baseline
 
 docs: $(STAMP_RUN)
-	$(BIN)/linkage params --markdown docs/parameters.md
+	$(BIN)/linkage params --markdown docs/parameters.md --odd docs/ODD.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

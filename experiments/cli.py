@@ -71,4 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run through the package module so that `experiments.cli.InputError` raised by commands is
+    # the same class this entry point catches (under `python -m`, this file is `__main__`).
+    from experiments.cli import main as _main
+
+    sys.exit(_main())

@@ -30,6 +30,7 @@ SERIES = (
     "active_volunteers",
     "registered_volunteers",
     "volunteer_hours",
+    "volunteer_duty_hours",
     "volunteer_dropouts",
     "sw_count",
     "sw_utilization",
@@ -109,6 +110,7 @@ class Recorder:
             d["volunteer_dropouts"][w] = int((self._prev_active & ~active).sum())
         self._prev_active = active
         d["volunteer_hours"][w] = desk.week_vol_hours
+        d["volunteer_duty_hours"][w] = desk.week_shift[Kind.VOLUNTEER]
         d["sw_count"][w] = len(m.agents_by_type.get(SocialWorker, ()))
         shift = desk.week_shift[Kind.SOCIAL_WORKER]
         d["sw_utilization"][w] = min(1.0, desk.week_busy[Kind.SOCIAL_WORKER] / shift) if shift > 0 else np.nan
@@ -186,6 +188,8 @@ class Recorder:
         out["registered_volunteers"] = float(reg.mean())
         out["volunteer_hours"] = float(d["volunteer_hours"][post].sum())
         out["volunteer_hours_per_registered_year"] = out["volunteer_hours"] / out["registered_volunteers"] / years if out["registered_volunteers"] > 0 and years > 0 else 0.0
+        duty = float(d["volunteer_duty_hours"][post].sum())
+        out["volunteer_duty_hours_per_registered_year"] = duty / out["registered_volunteers"] / years if out["registered_volunteers"] > 0 and years > 0 else 0.0
         drops = d["volunteer_dropouts"][post]
         prev_act = d["active_volunteers"][max(0, w0 - 1) : n_weeks - 1]
         k = min(len(drops), len(prev_act))
@@ -268,6 +272,10 @@ def check_invariants(model: LinkageModel, summary: dict[str, float] | None = Non
     bal = float(model.residents.tb_balance.sum())
     if abs(bal - (tb["deposited"] - tb["redeemed"] - tb["expired"])) > 1e-6 * max(1.0, tb["deposited"]):
         out.append(f"time bank: balance {bal:.4f} != deposited - redeemed - expired")
+    res = model.residents
+    per_account = res.tb_balance - (res.tb_deposited - res.tb_redeemed - res.tb_expired)
+    if len(per_account) and np.abs(per_account).max() > 1e-6:
+        out.append("time bank: an account's balance != its deposits - redemptions - expiries")
     if (model.residents.tb_balance < -1e-9).any():
         out.append("time bank: negative account")
     if model.timebank_on and (model.residents.tb_balance > model.tb_cap + 1e-9).any():

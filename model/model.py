@@ -53,6 +53,7 @@ STEP_ORDER = (
 )
 """The phases of one weekly step, in order."""
 
+MEAN_TENURE_YEARS = 2.9  # mean tenure of volunteers (CALIBRATION.md: mean tenure about 2.9 years)
 BASE_DISCOVERY = 0.02  # weekly chance a hidden need surfaces by itself (assumption, range 0-0.05)
 
 
@@ -100,6 +101,7 @@ class LinkageModel(mesa.Model):
         self.tb_redeem_share = 0.0
         self.tb_price = 0.0
         self.tb_expiry_weeks = 0
+        self.tb_bankable = np.ones(len(p.needs), dtype=bool)  # need types whose service earns credit
         self.sw_hours_factor = 1.0
         self.credit_weight = 0.0  # weight of published reputation in procurement (credit policy)  # share of SW service hours left after surveys
         self.extra_channels: set[str] = set()  # channels with an active programme (set by policies)
@@ -147,7 +149,7 @@ class LinkageModel(mesa.Model):
         reg = rng.random(res.n) < vp.registered_share * res.vol_propensity / res.vol_propensity.mean()
         res.vol_state[reg] = V_REGISTERED
         act = reg & (rng.random(res.n) < vp.active_share)
-        res.vol_since[act] = -(rng.exponential(2.9 * 52, act.sum())).astype(np.int32)  # mean tenure 2.9 y
+        res.vol_since[act] = -(rng.exponential(MEAN_TENURE_YEARS * 52, act.sum())).astype(np.int32)  # mean tenure 2.9 y
         for r in np.flatnonzero(act):
             self.activate_volunteer(int(r), skill=int(rng.random() < vp.initial_skill1_share))
 
@@ -215,8 +217,9 @@ class LinkageModel(mesa.Model):
             self.desk.change_skill(v, 1)
             self.residents.vol_skill[v.resident] = 1
 
-    def volunteer_served(self, v: Volunteer, hours: float, rating: float | None) -> None:
-        """Service record, stars, motivation and time-bank deposit after a volunteer's service."""
+    def volunteer_served(self, v: Volunteer, hours: float, rating: float | None, nid: int = -1) -> None:
+        """Service record, stars, motivation and time-bank deposit after a volunteer's service
+        (of need `nid`; assisting a social worker passes the need assisted)."""
         res = self.residents
         r = v.resident
         res.vol_hours[r] += hours
@@ -225,11 +228,12 @@ class LinkageModel(mesa.Model):
             v.stars = self._stars(res.vol_hours[r])
         if rating is not None:
             v.motivation += 0.1 * (rating - v.motivation)
-        if self.timebank_on:
+        if self.timebank_on and (nid < 0 or self.tb_bankable[self.needs.ntype[nid]]):
             room = max(0.0, self.tb_cap - res.tb_balance[r])
             dep = min(hours, room)
             if dep > 0:
                 res.tb_balance[r] += dep
+                res.tb_deposited[r] += dep
                 res.tb_last[r] = self.week
                 self.tb["deposited"] += dep
                 self.week_tb["deposited"] += dep
@@ -246,6 +250,7 @@ class LinkageModel(mesa.Model):
         if take <= 0:
             return
         res.tb_balance[r] -= take
+        res.tb_redeemed[r] += take
         res.tb_last[r] = self.week
         self.tb["redeemed"] += take
         self.week_tb["redeemed"] += take
@@ -344,7 +349,10 @@ class LinkageModel(mesa.Model):
         pp = self.p.providers
         total = self.gov.remaining("block_grant")
         sizes = np.array([c.n_residents for c in self.communities], dtype=float)
-        target = np.floor(total * sizes / sizes.sum() / pp.staff_salary).astype(int)
+        if pp.staff_salary <= 0:
+            target = np.zeros(len(sizes), dtype=int)
+        else:
+            target = np.floor(total * sizes / sizes.sum() / pp.staff_salary).astype(int)
         rng = self.streams.get("block_grants")
         for com, k in zip(self.communities, target, strict=True):
             while len(com.block_staff) > k:
@@ -359,7 +367,9 @@ class LinkageModel(mesa.Model):
         rng = self.streams.weekly("volunteer_turnover", self.week)
         act = np.flatnonzero(res.vol_state == V_ACTIVE)
         if len(act):
-            base = -math.log(vp.retention_annual) / 52.0
+            # The published retention is a population figure: scale the zero-tenure hazard so the
+            # average over the starting tenure mix (exponential, mean 2.9 years) matches it.
+            base = -math.log(vp.retention_annual) / 52.0 * (1.0 + vp.tenure_effect * MEAN_TENURE_YEARS)
             tenure = np.maximum(0, self.week - res.vol_since[act]) / 52.0
             hz = base * np.exp(-vp.tenure_effect * tenure)
             if self.star_hours and self.hazard_recognized != 1.0:
@@ -368,7 +378,7 @@ class LinkageModel(mesa.Model):
                 hz = np.where(res.tb_balance[act] > 0, hz * self.hazard_credit, hz)
             if self.hazard_supervised != 1.0:
                 hz = np.where(res.supervised[act], hz * self.hazard_supervised, hz)
-            drop = act[rng.random(len(act)) < hz]
+            drop = act[rng.random(len(act)) < -np.expm1(-hz)]
             for r in drop.tolist():
                 self.deactivate_volunteer(r)
         # Recruitment: residents not active join at a propensity raised by trust and policies.
@@ -508,6 +518,7 @@ class LinkageModel(mesa.Model):
             dormant = (res.tb_balance > 0) & (self.week - res.tb_last >= self.tb_expiry_weeks)
             if dormant.any():
                 amt = float(res.tb_balance[dormant].sum())
+                res.tb_expired[dormant] += res.tb_balance[dormant]
                 res.tb_balance[dormant] = 0.0
                 self.tb["expired"] += amt
                 self.week_tb["expired"] += amt

@@ -204,4 +204,7 @@ class Params(Section):
             raise ValueError("volunteers.hours_min must not exceed volunteers.hours_max")
         if not self.needs:
             raise ValueError("needs: the catalog must hold at least one need type")
+        for name in self.policies.time_bank.bankable_needs if self.policies.time_bank.enabled else ():
+            if name not in self.needs:
+                raise ValueError(f"policies.time_bank.bankable_needs: unknown need type '{name}'")
         return self

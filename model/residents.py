@@ -66,6 +66,10 @@ class Residents:
         # Time bank.
         self.tb_balance = np.zeros(n, dtype=np.float64)
         self.tb_last = np.zeros(n, dtype=np.int32)
+        # Per-account ledger: balance == deposited - redeemed - expired for every account.
+        self.tb_deposited = np.zeros(n, dtype=np.float64)
+        self.tb_redeemed = np.zeros(n, dtype=np.float64)
+        self.tb_expired = np.zeros(n, dtype=np.float64)
         self._rebuild_index()
 
     # ------------------------------------------------------------------ indices

@@ -322,7 +322,7 @@ class ServiceDesk:
                     if nid <= ASSIST:
                         hours = self.needs.hours[ASSIST - nid] * self.codelivery_share
                         yield env.timeout(hours)
-                        self._assisted(s, hours)
+                        self._assisted(s, hours, ASSIST - nid)
                         continue
                 dur = self._start(s, nid)
                 yield env.timeout(dur)
@@ -377,17 +377,17 @@ class ServiceDesk:
             s.contract.served += 1
         if s.kind == Kind.VOLUNTEER:
             self.week_vol_hours += dur
-            self.model.volunteer_served(s, dur, rating)
+            self.model.volunteer_served(s, dur, rating, nid)
         if nt.flags[nid] & F_REDEEM:
             self.model.timebank_redeem(nid, s)
 
-    def _assisted(self, v: Provider, hours: float) -> None:
+    def _assisted(self, v: Provider, hours: float, nid: int) -> None:
         """A volunteer finished assisting a social worker: hours credited, a chance to learn."""
         self.week_busy[v.kind] += hours
         v.busy_hours += hours
         if isinstance(v, Volunteer):
             self.week_vol_hours += hours
-            self.model.volunteer_served(v, hours, None)
+            self.model.volunteer_served(v, hours, None, nid)
             if v.skill == 0 and self._rng_learn.random() < self.codelivery_learn:
                 self.model.promote_volunteer(v)
 

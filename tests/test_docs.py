@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from experiments.commands.params import ODD_END, ODD_START, policy_tables_markdown, reference_markdown
+from experiments.commands.params import (
+    ODD_END,
+    ODD_START,
+    policy_tables_markdown,
+    reference_markdown,
+)
 from model import POLICIES, STEP_ORDER
 from model.metrics import SERIES
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class PlatformParams(PolicyParams):
     delay_hours: float = P(4.0, 0, 1000, "hours", "Matching delay with the platform (needs reach providers in hours, not days).", ASSUMPTION + " (range 1-24)")
     discovery: float = P(0.03, 0, 1, "probability/week", "Extra weekly chance that a hidden need surfaces through the platform.", ASSUMPTION + " (range 0-0.1)")
-    annual_cost: float = P(150_000.0, 0, 1e9, "yuan/year", "Operating cost of the platform, off the top of the budget.", ASSUMPTION + " (range 50,000-500,000)")
+    cost_per_10k: float = P(30_000.0, 0, 1e9, "yuan/year per 10,000 residents", "Operating cost of the platform, off the top of the budget (150,000 a year for the default street).", ASSUMPTION + " (range 10,000-100,000)")
     referrals: bool = P(True, None, None, "switch", "The platform also carries referrals between providers.", ASSUMPTION)
 
 
@@ -34,11 +34,14 @@ class InformationPlatform(Policy):
         model.desk.referrals = model.desk.referrals or self.pars.referrals
         model.discovery_extra += self.pars.discovery
 
+    def annual_cost(self, model: LinkageModel) -> float:
+        return self.pars.cost_per_10k * model.p.street.n_residents / 10_000.0
+
     def overhead(self, model: LinkageModel) -> dict[str, float]:
-        return {"platform": self.pars.annual_cost}
+        return {"platform": self.annual_cost(model)}
 
     def apply(self, model: LinkageModel) -> None:
-        model.gov.spend("platform", self.pars.annual_cost / 52.0)
+        model.gov.spend("platform", self.annual_cost(model) / 52.0)
 
 
 class CreditParams(PolicyParams):

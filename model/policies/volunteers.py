@@ -69,6 +69,11 @@ class TimeBankParams(PolicyParams):
     credit_hazard_mult: float = P(0.85, 0, 1, "multiplier", "Dropout hazard of volunteers holding credit, x.", ASSUMPTION + " (range 0.7-1)")
     subsidy_per_volunteer: float = P(200.0, 0, 1e5, "yuan/active volunteer-year", "Coordination subsidy that fully staffs the bank.", ASSUMPTION + " (range 100-500)")
     participation_boost: float = P(0.3, 0, 5, "share", "Extra participation of volunteers when the bank is fully subsidized.", ASSUMPTION + " (range 0-0.6)")
+    bankable_needs: list[str] = Field(
+        ["life_care", "emotional_comfort"],
+        description="Need types whose service hours earn credit (Nanjing's bank covers elder care: 生活照料, 精神抚慰); empty: every type.",
+        json_schema_extra={"unit": "need types", "source": "CALIBRATION.md: Nanjing time bank (elder care)"},
+    )
 
 
 class TimeBank(Policy):
@@ -90,6 +95,8 @@ class TimeBank(Policy):
         model.tb_price = pr.shadow_price
         model.tb_expiry_weeks = pr.expiry_weeks
         model.hazard_credit = pr.credit_hazard_mult
+        if pr.bankable_needs:  # names were checked against the catalog by Params
+            model.tb_bankable = np.array([n in pr.bankable_needs for n in model.catalog.names])
 
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars

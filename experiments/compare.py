@@ -17,6 +17,7 @@ difference of two independent means.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ _T95 = {
 }  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1024)
 def t_critical(df: int, confidence: float = 0.95) -> float:
     """Two-sided critical value of Student's t with `df` degrees of freedom.
 

@@ -1,0 +1,321 @@
+"""Words and numbers of the report, in English and Chinese.
+
+Every string a reader sees comes from here: metric names, units, group and channel names, and
+the number formats (English "1.9 million yuan", Chinese "190万元").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+LANGS = ("en", "zh")
+
+GROUPS = ("elderly", "minor", "migrant", "disabled", "low_income")
+"""Resident groups shown in the equity section (summary keys `satisfaction_<group>`)."""
+
+CHANNELS = (
+    "procurement",
+    "posts",
+    "venture",
+    "timebank",
+    "evaluation",
+    "platform",
+    "incubation",
+    "block_grant",
+)
+"""Spending channels (summary keys `spending_<channel>`), in stacking order."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A headline metric: summary key, names, kind of number and which direction is better.
+
+    Attributes:
+        key: Column of runs.parquet.
+        en: English name.
+        zh: Chinese name.
+        kind: "rate" (a share, shown in %), "hours", "yuan" or "count".
+        better: +1 when higher is better, -1 when lower is better, 0 when neither.
+    """
+
+    key: str
+    en: str
+    zh: str
+    kind: str
+    better: int
+
+    def name(self, lang: str) -> str:
+        """The metric's name in `lang`."""
+        return self.zh if lang == "zh" else self.en
+
+
+HEADLINE = (
+    Metric("need_satisfaction_rate", "Need satisfaction", "需求满足率", "rate", +1),
+    Metric("mean_wait_hours", "Mean wait (h)", "平均等待(小时)", "hours", -1),
+    Metric("p90_wait_hours", "90th-percentile wait (h)", "90%分位等待(小时)", "hours", -1),
+    Metric("gov_spending_annual", "Government spending / year", "政府年支出", "yuan", 0),
+    Metric("cost_per_need_met", "Cost per need met (yuan)", "每满足一项需求的成本(元)", "yuan", -1),
+    Metric("active_volunteers", "Active volunteers", "活跃志愿者(人)", "count", +1),
+)
+"""The headline table's columns, in order."""
+
+GROUP_NAMES = {
+    "elderly": ("Elderly", "老年人"),
+    "minor": ("Minors", "未成年人"),
+    "migrant": ("Migrant workers", "外来务工人员"),
+    "disabled": ("Disabled residents", "残疾人"),
+    "low_income": ("Low-income families", "低收入家庭"),
+    "general": ("Other residents", "其他居民"),
+}
+
+CHANNEL_NAMES = {
+    "procurement": ("Project procurement", "项目购买"),
+    "posts": ("Post purchase", "岗位购买"),
+    "venture": ("Venture philanthropy", "公益创投"),
+    "timebank": ("Time-bank backstop", "时间银行兜底"),
+    "evaluation": ("Third-party evaluation", "第三方评估"),
+    "platform": ("Information platform", "信息平台"),
+    "incubation": ("Incubation", "孵化"),
+    "block_grant": ("Block grants", "整笔拨款"),
+}
+
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("Decision report", "决策参考报告"),
+    "baseline": ("baseline", "基线"),
+    "scenario": ("Scenario", "情景"),
+    "findings": ("Key findings", "主要结论"),
+    "headline": ("Headline numbers", "核心指标"),
+    "headline_note": (
+        "Mean over replications with its 95% confidence interval; below it, the difference to "
+        "the baseline, paired by replication (the same random numbers), with its 95% interval. "
+        "Highlighted: the interval of the difference excludes zero (green: better, red: worse, "
+        "yellow: spending changed). Summary metrics exclude the warm-up weeks.",
+        "各情景重复运行的均值及其95%置信区间;下方为与基线的差值(按重复次数配对,使用相同随机数)及其95%"
+        "置信区间。着色表示差值的置信区间不含0(绿色:更好,红色:更差,黄色:支出变化)。汇总指标不含预热期。",
+    ),
+    "cost_outcome": ("Cost and outcome", "成本与成效"),
+    "cost_outcome_note": (
+        "Each point is a scenario (mean with 95% intervals). Filled points on the dashed line "
+        "form the efficient frontier of the means: no other scenario has a higher mean need "
+        "satisfaction at a lower mean cost. Where error bars overlap, the ranking is uncertain.",
+        "每个点代表一个情景(均值及95%置信区间)。虚线上的实心点构成均值的有效前沿:没有其他情景能以更低的"
+        "平均支出达到更高的平均需求满足率。误差线相互重叠时,排序并不确定。",
+    ),
+    "over_time": ("Over time", "随时间变化"),
+    "over_time_note": (
+        "Weekly values, mean over replications with a 95% band; need satisfaction is a 4-week "
+        "moving average. The grey area is the warm-up, excluded from the summary numbers.",
+        "每周数值,重复运行的均值及95%置信带;需求满足率为4周移动平均。灰色区域为预热期,不计入汇总指标。",
+    ),
+    "equity": ("Who is left behind", "谁被落下了"),
+    "by_group": ("Need satisfaction by resident group", "各居民群体的需求满足率"),
+    "by_community": ("Need satisfaction by community", "各社区的需求满足率"),
+    "equity_groups_note": (
+        "Need satisfaction by resident group (left) and the paired difference to the baseline "
+        "in percentage points (right), with 95% intervals.",
+        "各居民群体的需求满足率(左)及与基线的配对差值(百分点,右),含95%置信区间。",
+    ),
+    "equity_comm_note": (
+        "Need satisfaction by community (mean over replications); in brackets the difference "
+        "to the baseline in percentage points.",
+        "各社区的需求满足率(重复运行均值);括号内为与基线相比的差值(百分点)。",
+    ),
+    "spending": ("Where the money goes", "资金去向"),
+    "spending_note": (
+        "Government spending per year by channel (mean over replications, after the warm-up).",
+        "按渠道划分的政府年支出(重复运行均值,不含预热期)。",
+    ),
+    "timebank": ("Time bank", "时间银行"),
+    "timebank_note": (
+        "Hours deposited, redeemed and expired per week (4-week moving average), the balance "
+        "of unredeemed hours and its value as a liability in yuan; mean with a 95% band.",
+        "每周存入、兑换和过期的小时数(4周移动平均)、未兑换余额及其折算的负债(元);均值及95%置信带。",
+    ),
+    "timebank_none": (
+        "No scenario of this experiment uses the time bank.",
+        "本实验没有情景使用时间银行。",
+    ),
+    "no_weekly": (
+        "This results folder keeps no weekly time series (the experiment set 'timeseries: false').",
+        "该结果目录未保存每周时间序列(实验设置了 'timeseries: false')。",
+    ),
+    "method": ("Method and files", "方法与文件"),
+    "method_text": (
+        "Each scenario ran {reps} replications of {weeks} weeks ({warmup} weeks of warm-up "
+        "excluded from the summary numbers). Replication r of every scenario used the same "
+        "seed, so differences to the baseline are paired and far less noisy than differences "
+        "of independent means. Intervals are Student-t 95% confidence intervals over "
+        "replications.",
+        "每个情景重复运行 {reps} 次,每次 {weeks} 周(前 {warmup} 周为预热期,不计入汇总指标)。"
+        "各情景的第 r 次重复使用相同的随机种子,因此与基线的差值是配对的,比独立均值之差噪声小得多。"
+        "区间为基于重复运行的 t 分布95%置信区间。",
+    ),
+    "files": ("Tables for spreadsheets", "表格(可用电子表格打开)"),
+    "provenance": ("Provenance", "来源信息"),
+    "week": ("Week", "周"),
+    "need_sat_pct": ("Need satisfaction (%)", "需求满足率(%)"),
+    "active_vol": ("Active volunteers", "活跃志愿者(人)"),
+    "spend_axis": ("Government spending per year ({unit})", "政府年支出({unit})"),
+    "diff_pp": ("Difference to baseline (points)", "与基线的差值(百分点)"),
+    "community": ("Community", "社区"),
+    "frontier": ("efficient frontier", "有效前沿"),
+    "dominated": (
+        "dominated (another costs less and achieves more)",
+        "被占优(另有情景花费更少、成效更高)",
+    ),
+    "tb_flows": ("Hours per week", "每周小时数"),
+    "tb_balance": ("Unredeemed balance (hours)", "未兑换余额(小时)"),
+    "tb_liability": ("Liability ({unit})", "负债({unit})"),
+    "deposited": ("deposited", "存入"),
+    "redeemed": ("redeemed", "兑换"),
+    "expired": ("expired", "过期"),
+    "warmup": ("warm-up", "预热期"),
+    "total": ("total", "合计"),
+    "runs": ("runs", "次运行"),
+}
+
+
+def t(key: str, lang: str, **fmt: Any) -> str:
+    """The text `key` in `lang`, formatted with `fmt`."""
+    en, zh = TEXT[key]
+    s = zh if lang == "zh" else en
+    return s.format(**fmt) if fmt else s
+
+
+def group_name(group: str, lang: str) -> str:
+    """Display name of a resident group."""
+    en, zh = GROUP_NAMES.get(group, (group, group))
+    return zh if lang == "zh" else en
+
+
+def channel_name(channel: str, lang: str) -> str:
+    """Display name of a spending channel."""
+    en, zh = CHANNEL_NAMES.get(channel, (channel, channel))
+    return zh if lang == "zh" else en
+
+
+def community_name(index: int, lang: str) -> str:
+    """Display name of community `index` (0-based): "C01" / "社区1"."""
+    return f"社区{index + 1}" if lang == "zh" else f"C{index + 1:02d}"
+
+
+# --- numbers ----------------------------------------------------------------------------
+
+
+def isnan(x: Any) -> bool:
+    """True for None and NaN."""
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def money_unit(lang: str) -> tuple[float, str]:
+    """Divisor and unit for large sums of money: million yuan, or 万元."""
+    return (1e4, "万元") if lang == "zh" else (1e6, "million yuan")
+
+
+def _sig(x: float, digits: int = 2) -> str:
+    """`x` with about `digits` significant digits, thousands separators, no trailing zeros."""
+    if x == 0:
+        return "0"
+    mag = math.floor(math.log10(abs(x)))
+    decimals = max(0, digits - 1 - mag)
+    return f"{x:,.{decimals}f}"
+
+
+def money(x: float, lang: str) -> str:
+    """A sum of money in words: "1.9 million yuan" / "190万元" (small sums in plain yuan)."""
+    if isnan(x):
+        return "–"
+    div, unit = money_unit(lang)
+    if abs(x) < div / 10:
+        return f"{x:,.0f}元" if lang == "zh" else f"{x:,.0f} yuan"
+    v = x / div
+    num = _sig(v, 2 if abs(v) < 100 else 3) if abs(v) < 1000 else f"{v:,.0f}"
+    return f"{num}{unit}" if lang == "zh" else f"{num} {unit}"
+
+
+def number(x: float, kind: str, lang: str = "en") -> str:
+    """A metric value for tables: rates in %, hours with a decimal, yuan and counts whole."""
+    if isnan(x):
+        return "–"
+    if kind == "rate":
+        return f"{100 * x:.1f}%"
+    if kind == "hours":
+        return f"{x:,.1f}"
+    if kind == "yuan":
+        return f"{x:,.1f}" if abs(x) < 100 else f"{x:,.0f}"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
+
+
+def diff(x: float, kind: str, lang: str = "en") -> str:
+    """A signed difference: rates in percentage points, others like `number`."""
+    if isnan(x):
+        return "–"
+    if kind == "rate":
+        unit = "个百分点" if lang == "zh" else " pts"
+        return f"{100 * x:+.1f}{unit}"
+    body = number(abs(x), kind, lang)
+    return ("+" if x >= 0 else "−") + body
+
+
+def interval(lo: float, hi: float, kind: str, signed: bool = False, lang: str = "en") -> str:
+    """A 95% interval "[a, b]"; rates in % (or percentage points when `signed`)."""
+    if isnan(lo) or isnan(hi):
+        return ""
+    if kind == "rate":
+        f = (lambda v: f"{100 * v:+.1f}") if signed else (lambda v: f"{100 * v:.1f}")
+    else:
+        f = (lambda v: diff(v, kind, lang)) if signed else (lambda v: number(v, kind, lang))
+    return f"[{f(lo)}, {f(hi)}]"
+
+
+# --- scenario names ----------------------------------------------------------------------
+
+
+def _own_labels(file: str | Path) -> dict[str, Any]:
+    """The scenario file's own name and labels (not inherited through `extends`)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def scenario_labels(manifest: dict[str, Any], scenarios: list[str], lang: str) -> dict[str, str]:
+    """Display names of the scenarios: `label_<lang>` of their files, else their names.
+
+    A file's label is used only when the experiment kept the file's own name for it (an
+    experiment that runs one file twice under two names gets the names). Duplicate labels get
+    the scenario name appended.
+
+    Args:
+        manifest: The results folder's manifest (its `scenarios` list names the files).
+        scenarios: Scenario names, in order.
+        lang: "en" or "zh".
+
+    Returns:
+        Scenario name -> display name.
+    """
+    files = {s.get("name"): s.get("file") for s in manifest.get("scenarios", []) or []}
+    out: dict[str, str] = {}
+    for name in scenarios:
+        label = name
+        file = files.get(name)
+        if file:
+            own = _own_labels(file)
+            if name in (own.get("name"), Path(file).stem):
+                label = str(own.get(f"label_{lang}") or own.get("label_en") or name)
+        out[name] = label
+    counts: dict[str, int] = {}
+    for v in out.values():
+        counts[v] = counts.get(v, 0) + 1
+    return {k: (f"{v} ({k})" if counts[v] > 1 and v != k else v) for k, v in out.items()}
+
+
+def mentions_baseline(label: str) -> bool:
+    """Whether a display name already says it is the baseline."""
+    return "baseline" in label.lower() or "基线" in label

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test lint baseline docs clean
+.PHONY: demo test lint baseline docs clean readme-figures
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,9 @@ docs: $(STAMP_RUN)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# The two report figures shown in the README: run the demo, copy them from the modes report.
+readme-figures: $(STAMP_RUN)
+	$(BIN)/linkage demo --out results/readme --no-progress
+	cp "$$(ls -d results/readme/linkage_modes-*/report | tail -1)/cost_outcome.png" docs/img/report_cost_outcome.png
+	cp "$$(ls -d results/readme/linkage_modes-*/report | tail -1)/equity_groups.png" docs/img/report_equity_groups.png

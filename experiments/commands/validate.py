@@ -22,11 +22,25 @@ def _is_experiment(path: str) -> bool:
     return "scenarios" in data and ("replications" in data or "design" in data or "levers" in data)
 
 
+def _is_problem(path: str) -> bool:
+    """A budget-allocation problem for `linkage optimize`."""
+    try:
+        data = read_yaml(__import__("pathlib").Path(path))
+    except ScenarioError:
+        return False
+    return "scenario" in data and any(k in data for k in ("search", "channels", "budget"))
+
+
 def main(args: argparse.Namespace) -> int:
     bad = 0
     for f in args.files:
         try:
-            if _is_experiment(f):
+            if _is_problem(f):
+                from experiments.optimize import load_problem
+
+                load_problem(f)
+                print(f"ok: {f} (budget-allocation problem)")
+            elif _is_experiment(f):
                 from experiments.spec import load_experiment
 
                 exp = load_experiment(f)

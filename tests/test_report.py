@@ -323,3 +323,29 @@ def test_demo_runs_both_studies_and_writes_reports(tmp_path, monkeypatch, capsys
         runs = pd.read_parquet(folders[0] / "runs.parquet")
         assert len(runs) == 4 and (runs["status"] == "ok").all()
     assert "Full four-society linkage" in text
+
+
+def test_sensitivity_and_budget_search_outputs_are_included(results, tmp_path):
+    """When `linkage sensitivity` / `linkage optimize` outputs sit in a results folder, the
+    report shows their tables and embeds their charts."""
+    import shutil
+
+    import matplotlib.pyplot as plt
+
+    folder = tmp_path / "res"
+    shutil.copytree(results, folder)
+    pd.DataFrame(
+        {"outcome": ["need_satisfaction_rate"] * 2, "parameter": ["policies.platform.delay_hours", "providers.sw_admin_share"], "rank": [1, 2], "S1": [0.8, 0.05], "ST": [0.86, 0.08]}
+    ).to_csv(folder / "sensitivity.csv", index=False)
+    pd.DataFrame({"split": ["best"], "need_satisfaction_rate": [0.83]}).to_csv(folder / "optimize_final.csv", index=False)
+    for name in ("sensitivity_need_satisfaction_rate.png", "optimize.png"):
+        fig, ax = plt.subplots()
+        ax.bar([0, 1], [0.86, 0.08])
+        fig.savefig(folder / name)
+        plt.close(fig)
+    rep = build_report(folder, out=tmp_path / "rep")
+    page = rep.html.read_text(encoding="utf-8")
+    assert "Which levers matter" in page and "policies.platform.delay_hours" in page
+    assert "Budget allocation search" in page
+    assert (tmp_path / "rep" / "sensitivity_need_satisfaction_rate.png").exists()
+    assert page.count("data:image/png;base64") == len(list((tmp_path / "rep").glob("*.png")))

@@ -87,8 +87,13 @@ def build_report(
         _write(path, png)
         fig_paths.append(path)
     findings = text.summaries(data, tabs["headline"], tabs["equity"])
+    extra, extra_pngs = html.analysis_sections(data.results.path, lang)
+    for name, png in extra_pngs.items():
+        path = folder / name
+        _write(path, png)
+        fig_paths.append(path)
     page = html.page(
-        data, tabs["headline"], tabs["equity"], figures, findings, [p.name for p in csvs]
+        data, tabs["headline"], tabs["equity"], figures, findings, [p.name for p in csvs], extra
     )
     html_path = folder / "report.html"
     _write(html_path, page.encode("utf-8"))

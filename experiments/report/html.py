@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -205,6 +206,7 @@ def page(
     figures: dict[str, bytes],
     findings: dict[str, str],
     csv_names: list[str],
+    extra: str = "",
 ) -> str:
     """The whole report page.
 
@@ -215,6 +217,7 @@ def page(
         figures: PNG bytes by figure name.
         findings: Summary paragraph by arm.
         csv_names: File names of the CSV tables (linked relative to the page).
+        extra: HTML of the sensitivity and budget-search sections, when present.
 
     Returns:
         The HTML text.
@@ -266,6 +269,7 @@ def page(
         fig("spending"),
         f"<h2>{esc(t('timebank', lang))}</h2>",
         fig("timebank") if "timebank" in figures else f"<p>{esc(t(no_tb, lang))}</p>",
+        extra,
         f"<h2>{esc(t('method', lang))}</h2>",
         f"<p>{esc(t('method_text', lang, reps=data.replications, weeks=data.weeks or '?', warmup=data.warmup if data.warmup is not None else '?'))}</p>",
         f"<h3>{esc(t('files', lang))}</h3>",
@@ -280,3 +284,50 @@ def page(
         f"<title>{esc(t('title', lang))}: {esc(name)}</title>\n<style>{CSS}</style>\n</head>\n"
         f"<body><main>\n" + "\n".join(b for b in body if b) + "\n</main></body>\n</html>\n"
     )
+
+
+def _csv_table(df: pd.DataFrame, columns: list[str], rows: int) -> str:
+    cols = [c for c in columns if c in df.columns]
+    head = "".join(f"<th>{esc(c)}</th>" for c in cols)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{esc(f'{v:.3g}' if isinstance(v, float) else v)}</td>" for v in r[cols].tolist()
+        )
+        + "</tr>"
+        for _, r in df.head(rows).iterrows()
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def analysis_sections(folder: Path, lang: str) -> tuple[str, dict[str, bytes]]:
+    """Sections for `linkage sensitivity` and `linkage optimize` outputs found in a results
+    folder (sensitivity.csv + sensitivity_*.png; optimize_final.csv + optimize.png).
+
+    Returns:
+        (HTML of the sections, PNG bytes by file name to copy next to the report).
+    """
+    zh = lang == "zh"
+    parts: list[str] = []
+    pngs: dict[str, bytes] = {}
+    sens = folder / "sensitivity.csv"
+    if sens.exists():
+        df = pd.read_csv(sens)
+        parts.append(f"<h2>{'哪些杠杆最重要(全局敏感性分析)' if zh else 'Which levers matter (global sensitivity)'}</h2>")
+        order = [c for c in ("outcome", "rank") if c in df.columns]
+        shown = df.sort_values(order) if order else df
+        cols = ["outcome", "parameter", "rank", "S1", "S1_conf", "ST", "ST_conf", "mu_star", "sigma"]
+        parts.append(_csv_table(shown, cols, 40))
+        for png in sorted(folder.glob("sensitivity_*.png")):
+            pngs[png.name] = png.read_bytes()
+            parts.append(f"<figure>{img(pngs[png.name], png.stem)}</figure>")
+    opt = folder / "optimize_final.csv"
+    if opt.exists():
+        df = pd.read_csv(opt)
+        parts.append(f"<h2>{'预算分配搜索' if zh else 'Budget allocation search'}</h2>")
+        parts.append(_csv_table(df, list(df.columns), 10))
+        png = folder / "optimize.png"
+        if png.exists():
+            pngs[png.name] = png.read_bytes()
+            parts.append(f"<figure>{img(pngs[png.name], png.stem)}</figure>")
+    return "\n".join(parts), pngs

@@ -13,6 +13,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 from model.schema import CHANNELS
 
@@ -63,22 +64,32 @@ class Provider(mesa.Agent):
         self.contract: Contract | None = None
         self.salary = 0.0
         self.days = model.p.service.work_days
-        self.shift_end = 0.0
+        self.shift_end = 0.0  # end of its current (or last) shift
+        self.service_hours = 0.0  # hours of the service in progress
+        self.assist_hours = 0.0  # hours of the co-delivery assist in progress
+        self.assist_nid = -1  # the need it assists
+        self.idle_since = 0.0  # when it last became free
+        self.pending_shift = -1  # a volunteer's shift this week, until it starts (service desk)
 
-    def next_shift(self, now: float) -> tuple[float, float] | None:
-        """The next daily shift (start, end) whose end is after `now` (paid staff)."""
-        p = self.model.p.service
+    def week_shifts(self, week: int) -> list[tuple[float, float]]:
+        """Daily shifts (start, end) of paid staff in `week`: `days` a week from the shift start
+        hour, `weekly_hours / days` long each."""
         days = self.days
         length = self.weekly_hours / days
         if length <= 0:
-            return None
+            return []
+        hour = self.model.p.service.shift_start_hour
+        starts = [week * WEEK + d * 24.0 + hour for d in range(days)]
+        return [(s, s + length) for s in starts]
+
+    def next_shift(self, now: float) -> tuple[float, float] | None:
+        """The next daily shift (start, end) whose end is after `now` (paid staff)."""
         w0 = int(now // WEEK)
         for w in (w0, w0 + 1):
-            for d in range(days):
-                s = w * WEEK + d * 24.0 + p.shift_start_hour
-                if s + length > now + 1e-9:
-                    return s, s + length
-        return None  # pragma: no cover
+            for start, end in self.week_shifts(w):
+                if end > now + 1e-9:
+                    return start, end
+        return None
 
     def leave(self) -> None:
         """Take the provider off the roster (its SimPy process ends) and remove the agent."""
@@ -112,8 +123,8 @@ class ServiceStaff(Provider):
 class Volunteer(Provider):
     """An active registered volunteer (社区志愿者), who is also a resident.
 
-    Serves in a week with the participation probability, one shift of 1-4 hours. Keeps a service
-    record (hours), stars, motivation and tenure; drops out with a weekly hazard.
+    Serves in a week with the participation probability, one shift of 1-4 hours (`plan_week`).
+    Keeps a service record (hours), stars, motivation and tenure; drops out with a weekly hazard.
     """
 
     kind = Kind.VOLUNTEER
@@ -127,23 +138,34 @@ class Volunteer(Provider):
         self.motivation = 0.5
         self.since_week = model.week
         self.team: SocialOrganization | None = None
-        self._next_week = -1
 
-    def next_shift(self, now: float) -> tuple[float, float] | None:
-        """One shift in a week drawn with the participation probability (geometric gaps)."""
-        rng = self.model.rng_shifts
-        vp = self.model.p.volunteers
-        part = min(1.0, vp.participation * self.model.participation_boost)
-        w = int(now // WEEK)
-        if self._next_week < w:
-            self._next_week = w + int(rng.geometric(part)) - 1
-        while True:
-            length = self.weekly_hours
-            start = self._next_week * WEEK + rng.uniform(8.0, max(8.0, WEEK - 4.0 - length))
-            if start + length > now + 1e-9:
-                self._next_week += int(rng.geometric(part))
-                return max(start, now), start + length
-            self._next_week += int(rng.geometric(part))
+    def week_shifts(self, week: int) -> list[tuple[float, float]]:
+        """Volunteers have no fixed shifts: the desk draws them for the whole roster at once."""
+        raise TypeError("a volunteer's shifts are drawn with Volunteer.plan_week")
+
+    @staticmethod
+    def plan_week(model: LinkageModel, volunteers: list[Volunteer], week: int) -> tuple[list[float], list[Volunteer], list[float]]:
+        """Who of `volunteers` serves in `week`, and when: (starts, volunteers, ends), one shift
+        each, sorted by start.
+
+        Each volunteer serves in a week with the participation probability, independently of
+        other weeks (so the gaps between its active weeks are geometric), one shift of its
+        weekly hours starting uniformly in [8 h, WEEK - 4 h - hours] of the week. Drawn for the
+        whole roster at once from the week's own stream (common random numbers).
+        """
+        n = len(volunteers)
+        if not n:
+            return [], [], []
+        vp = model.p.volunteers
+        part = min(1.0, vp.participation * model.participation_boost)
+        rng = model.streams.weekly("volunteer_shifts", week)
+        serve = np.flatnonzero(rng.random(n) < part)
+        pos = rng.random(n)[serve]
+        length = np.array([volunteers[i].weekly_hours for i in serve.tolist()], dtype=float)
+        start = week * WEEK + 8.0 + pos * (np.maximum(8.0, WEEK - 4.0 - length) - 8.0)
+        order = np.argsort(start, kind="stable")
+        who = [volunteers[i] for i in serve[order].tolist()]
+        return start[order].tolist(), who, (start + length)[order].tolist()
 
 
 @dataclass(eq=False)

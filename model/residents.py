@@ -45,6 +45,8 @@ class Residents:
         sizes = np.floor(w / w.sum() * n).astype(np.int64)
         sizes[: n - sizes.sum()] += 1
         self.community = np.repeat(np.arange(nc, dtype=np.int32), sizes)
+        # Residents are numbered community by community: community c is one contiguous block.
+        self.community_start = np.concatenate([[0], np.cumsum(sizes)]).tolist()
         shares = np.array([getattr(s.groups, g) for g in GROUPS[:-1]])
         shares = np.append(shares, max(0.0, 1.0 - shares.sum()))
         self.group = rng.choice(len(GROUPS), size=n, p=shares / shares.sum()).astype(np.int8)
@@ -83,6 +85,11 @@ class Residents:
     def community_sizes(self) -> np.ndarray:
         return np.bincount(self.community, minlength=self.n_communities)
 
+    def members(self, c: int) -> slice:
+        """The residents of community `c` (a contiguous block of indices): `arr[members(c)]` is
+        `arr[community == c]` without scanning everyone."""
+        return slice(self.community_start[c], self.community_start[c + 1])
+
     # ------------------------------------------------------------------ weekly update
     def weekly_update(self, week: int) -> None:
         """Age everyone a week; trust relaxes slowly to its starting mean; yearly group moves."""
@@ -102,14 +109,15 @@ class Residents:
                 self._rebuild_index()
 
     def apply_outcomes(self, met_res: np.ndarray, met_q: np.ndarray, ab_res: np.ndarray, gain: float, loss: float) -> None:
-        """Trust moves up with needs met (times quality) and down with needs abandoned."""
-        delta = np.zeros(self.n, dtype=np.float64)
-        if len(met_res):
-            np.add.at(delta, met_res, gain * met_q)
-        if len(ab_res):
-            np.add.at(delta, ab_res, -loss)
-        touched = np.flatnonzero(delta)
-        self.trust[touched] = np.clip(self.trust[touched] + delta[touched], 0, 1)
+        """Trust moves up with needs met (times quality) and down with needs abandoned (summed per
+        resident over the week's outcomes; only the residents concerned are touched)."""
+        who = np.concatenate([met_res, ab_res]).astype(np.int64)
+        if not len(who):
+            return
+        change = np.concatenate([gain * np.asarray(met_q, dtype=np.float64), np.full(len(ab_res), -loss)])
+        touched, inverse = np.unique(who, return_inverse=True)
+        delta = np.bincount(inverse, weights=change, minlength=len(touched))
+        self.trust[touched] = np.clip(self.trust[touched] + delta, 0, 1)
 
     # ------------------------------------------------------------------ needs
     def draw_needs(self, cat: Catalog, rng: np.random.Generator, rate_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

@@ -1,28 +1,58 @@
 """Service delivery in continuous time (hours) on one SimPy environment owned by the model.
 
-Design for speed: needs are rows of `NeedTable`, not processes. Each provider is one SimPy process
-that works shifts and pulls work; while idle it parks on an event in an idle pool. A need costs
-one arrival timeout, at most one wake-up and one service timeout; reneging costs no event at all
-(a need whose patience ran out is found expired when it reaches the head of its queue, and the
-weekly sweep closes the rest at their deadlines).
+Design for speed (docs/performance.md has the measurements). Needs are rows of `NeedTable`, not
+processes. Each provider is one SimPy process that serves needs one after another; between
+services it is *parked* on a pending event (its `wake`). A served need costs two events:
+
+- its arrival (one timeout of the week's arrival process), and
+- its service completion, which resumes the provider's process.
+
+There is no separate wake-up event: whoever hands a need to a parked provider (an arrival, or a
+shift start) starts the service at once and triggers the provider's pending `wake` event *with a
+delay* equal to the service time (`_fire`), so the process next runs when the service ends.
+Reneging costs no event at all: a need whose patience ran out is found expired when it reaches
+the head of its queue, and the weekly sweep closes the rest at their deadlines.
+
+Shifts are planned a week at a time, at each week boundary (`_planner`):
+
+- paid staff's daily shifts form a calendar that one process walks: one event per distinct start
+  time (staff who start at the same hour share it);
+- the volunteers who serve that week are drawn for the whole roster at once
+  (`Volunteer.plan_week`). A volunteer's shift start needs an event only if, at that moment, a
+  queue the volunteer could pull from holds a need; otherwise all it does is make the volunteer
+  idle in the idle pools, which can wait until someone next looks there. So volunteer shift
+  starts are *lazy* (`_catch_up`, before any search of the idle pools), and one timer is armed
+  only for the next shift of a volunteer whose queues are not empty (`_heat`, when a queue
+  fills). With the information platform about nine in ten volunteer shifts cost no event.
+
+A provider idle in its shift sits in the idle pools of its community and of the street: heaps
+ordered by published reputation and volunteer stars, then by how long the provider has been idle;
+an arriving need takes the first idle provider able to serve it.
 
 Queues are FIFO per (community, level), plus one street-wide queue per level that the
 information platform posts to and that referrals and joint meetings move needs into. Time-bank
 redemptions jump their queue.
+
+While a need is at the desk, its hot fields live in a small Python record (`_Need`): reading
+numpy scalars one at a time costs several times more than attribute access. State changes are
+still written through to the need table at once (status, times, queue), so the table is true at
+every instant of the week.
 """
 
 from __future__ import annotations
 
-import heapq
+import bisect
 import itertools
+import math
 from collections import deque
-from functools import partial
+from heapq import heapify, heappop, heappush, heapreplace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
-from model.agents import Kind, Provider, Volunteer
+from model.agents import WEEK, Kind, Provider, Volunteer
 from model.needs import (
     ABANDONED,
     F_BELOW,
@@ -40,9 +70,36 @@ from model.needs import (
 if TYPE_CHECKING:  # pragma: no cover
     from model.model import LinkageModel
 
-STOP = -1  # wake value: the provider leaves
-NEW_SHIFT = -2  # wake value: the provider's next shift starts
-ASSIST = -3  # wake values <= ASSIST: assist a social worker on need (ASSIST - value)
+STOP = "stop"  # wake value: the provider leaves
+ASSIST = "assist"  # wake value: the provider finished assisting a social worker
+
+_VOLUNTEER = int(Kind.VOLUNTEER)
+_SOCIAL_WORKER = int(Kind.SOCIAL_WORKER)
+
+
+def _start_time(entry: tuple) -> float:
+    return entry[0]
+
+
+class _Need:
+    """The hot fields of one need while it is at the desk (mirrors of its need-table row).
+
+    `code` is the queue the need is waiting in (-1: not waiting). Queues are cleaned lazily: an
+    entry whose record says another queue (moved by a referral or a joint meeting) or -1 (served
+    or abandoned) is dropped when it reaches the head.
+    """
+
+    __slots__ = ("code", "community", "deadline", "flags", "hours", "level", "nid", "t_post")
+
+    def __init__(self, nid: int, t_post: float, deadline: float, level: int, community: int, hours: float, flags: int) -> None:
+        self.nid = nid
+        self.t_post = t_post
+        self.deadline = deadline
+        self.level = level
+        self.community = community
+        self.hours = hours
+        self.flags = flags
+        self.code = -1
 
 
 class ServiceDesk:
@@ -62,10 +119,17 @@ class ServiceDesk:
         p = model.p.service
         self.nc = nc = model.p.street.n_communities
         self.street = nc  # index of the street-wide queue row
-        self.queues: list[deque[int]] = [deque() for _ in range((nc + 1) * 3)]
-        self.idle: list[list] = [[] for _ in range((nc + 1) * 3)]
+        n_codes = (nc + 1) * 3  # queue code = row * 3 + level (row nc: the street)
+        self.queues: list[deque[_Need]] = [deque() for _ in range(n_codes)]
+        self.qlen = [0] * n_codes  # needs waiting per queue (records whose code is that queue)
+        self.idle: list[list] = [[] for _ in range(n_codes)]
         self.roster = np.zeros((nc, 3), dtype=np.int64)  # providers on roster by community, skill
+        self._roster = [[0, 0, 0] for _ in range(nc)]  # the same counts as Python ints (hot path)
         self._seq = itertools.count()
+        self._live: dict[int, _Need] = {}  # records of needs scheduled and not yet met or abandoned
+        self._paid: dict[Provider, None] = {}  # paid staff on roster (an ordered set)
+        self._volunteers: dict[Provider, None] = {}  # volunteers on roster (an ordered set)
+        self._planned_week = -1  # the week whose shift calendar is being walked
         # Switches set by policies.
         self.street_scope = False
         self.referrals = False
@@ -78,25 +142,57 @@ class ServiceDesk:
         self.below_quality = p.below_level_quality
         self.sw_takes_level0 = p.sw_takes_level0
         self.alpha = p.reputation_alpha
-        # Pre-drawn rating noise (refilled from the 'ratings' stream).
+        # Which skills serve a level (idle search), and which levels a skill pulls (own first).
+        self._serving_skills = tuple(tuple(range(lv, 3)) if (lv > 0 or self.sw_takes_level0) else (0, 1) for lv in range(3))
+        self._pull_levels = ((0,), (1, 0), (2, 1, 0) if self.sw_takes_level0 else (2, 1))
+        # Lazy volunteer shift starts. A volunteer's class is (community, skill) = community * 3 +
+        # skill; it may pull from its own levels' queues (community and street) and, as a
+        # fallback, from its community's queue one level up. A class is *hot* while one of those
+        # queues holds a need: `_nhot[k]` counts them.
+        s3 = nc * 3
+        pullers: list[list[int]] = [[] for _ in range(n_codes)]
+        for k in range(nc * 3):
+            c3, sk = k // 3 * 3, k % 3
+            if sk < 2:  # volunteers are skill 0 or 1
+                for q in (*(x for lv in self._pull_levels[sk] for x in (c3 + lv, s3 + lv)), c3 + sk + 1):
+                    pullers[q].append(k)
+        self._pullers = [tuple(x) for x in pullers]  # volunteer classes that may pull from a queue
+        self._nhot = [0] * (nc * 3)
+        self._hotheap: list[tuple[float, int]] = []  # (next shift start, class) of hot classes
+        self._in_heap = [False] * (nc * 3)
+        # This week's volunteer shifts, by start: shift i is volunteer `_vwho[i]` from
+        # `_vstart[i]` to `_vend[i]`, not started yet while `_vwho[i].pending_shift == i`.
+        self._vstart: list[float] = []
+        self._vwho: list[Provider] = []
+        self._vend: list[float] = []
+        self._vnext = 0  # the first shift not started yet
+        self._vdue = math.inf  # its start
+        self._vclass: dict[int, list[int]] = {}  # the same shifts by class
+        self._vclass_i: dict[int, int] = {}  # first shift of each class not started yet
+        self._armed = math.inf  # when the armed start timer fires
+        self._arm_token = 0
+        # Pre-drawn rating noise (refilled from the 'ratings' stream), as Python floats.
         self._rng_ratings = model.streams.get("ratings")
-        self._noise = self._rng_ratings.normal(0.0, p.rating_noise, 8192)
+        self._noise: list[float] = self._rng_ratings.normal(0.0, p.rating_noise, 8192).tolist()
         self._noise_i = 0
         self._rng_learn = model.streams.get("learning")
         # Weekly accumulators (reset by the model each week).
         self.reset_week()
+        self.env.process(self._planner())
 
     def reset_week(self) -> None:
-        """Clear the weekly accumulators and drop stale idle-pool entries."""
-        if hasattr(self, "idle"):
+        """Clear the weekly accumulators, and drop the stale entries of large idle pools (a pool
+        nobody searches, such as the street's without street-wide matching, would grow)."""
+        if hasattr(self, "week_busy"):
             now = self.env.now
             for i, heap in enumerate(self.idle):
-                if heap:
-                    live = [e for e in heap if e[3].parked and e[3].token == e[2] and e[3].shift_end > now]
-                    heapq.heapify(live)
+                if len(heap) > 256:
+                    live = [e for e in heap if e[4].parked and e[4].token == e[3] and e[4].shift_end > now]
+                    heapify(live)
                     self.idle[i] = live
-        self.week_busy = np.zeros(4)
-        self.week_shift = np.zeros(4)
+        # Python lists, not numpy: they are updated once per service (indexed by Kind).
+        self.week_busy = [0.0, 0.0, 0.0, 0.0]
+        self.week_shift = [0.0, 0.0, 0.0, 0.0]
         self.week_referrals = 0
         self.week_vol_hours = 0.0
         self.met_ids: list[int] = []
@@ -104,67 +200,83 @@ class ServiceDesk:
 
     # ------------------------------------------------------------------ roster
     def add_provider(self, s: Provider) -> None:
-        """Put a provider on the roster and start its SimPy process."""
-        self.roster[s.community, s.skill] += 1
+        """Put a provider on the roster and start its SimPy process. Its shifts start with the
+        next weekly plan (paid staff added in the middle of a week also work the rest of it)."""
+        self._count(s.community, s.skill, 1)
+        (self._volunteers if s.kind == _VOLUNTEER else self._paid)[s] = None
+        s.wake = self.env.event()
+        s.parked = True  # off duty: not in the idle pools until a shift starts
         self.env.process(self._provider(s))
-
-    def _levels(self, skill: int) -> tuple[int, ...]:
-        if skill == 2:
-            return (2, 1, 0) if self.sw_takes_level0 else (2, 1)
-        return (1, 0) if skill == 1 else (0,)
+        if self._planned_week >= 0 and s.kind != _VOLUNTEER:
+            now = self.env.now
+            for start, end in s.week_shifts(self._planned_week):
+                if end > now:
+                    self._arm_shift(s, start, end)
 
     def has_adequate(self, c: int, level: int) -> bool:
         """Whether community `c` has any provider on roster who can serve `level` at level."""
+        row = self._roster[c]
         if level == 0 and not self.sw_takes_level0:
-            return bool(self.roster[c, 0:2].sum() > 0)
-        return bool(self.roster[c, level:3].sum() > 0)
+            return row[0] + row[1] > 0
+        return sum(row[level:3]) > 0
+
+    def _count(self, community: int, skill: int, delta: int) -> None:
+        self.roster[community, skill] += delta
+        self._roster[community][skill] += delta
 
     def change_skill(self, s: Provider, skill: int) -> None:
         """Move a provider to another skill level (training, exams)."""
         if s.on_roster:
-            self.roster[s.community, s.skill] -= 1
-            self.roster[s.community, skill] += 1
+            self._count(s.community, s.skill, -1)
+            self._count(s.community, skill, 1)
         s.skill = skill
-        if s.parked:  # re-file it in the right idle pools
-            s.token += 1
-            entry = (self._idle_key(s), next(self._seq), s.token, s)
-            heapq.heappush(self.idle[s.community * 3 + s.skill], entry)
-            heapq.heappush(self.idle[self.street * 3 + s.skill], entry)
+        self._refile(s)
 
     def relocate(self, s: Provider, community: int) -> None:
         """Move a provider to another community (a new project)."""
         if community == s.community:
             return
         if s.on_roster:
-            self.roster[s.community, s.skill] -= 1
-            self.roster[community, s.skill] += 1
+            self._count(s.community, s.skill, -1)
+            self._count(community, s.skill, 1)
         s.community = community
+        self._refile(s)
+
+    def _refile(self, s: Provider) -> None:
+        """After a change of class: re-file an idle provider in the right idle pools, and a
+        volunteer's shift not started yet under its new class."""
         if s.parked:
-            s.token += 1
-            entry = (self._idle_key(s), next(self._seq), s.token, s)
-            heapq.heappush(self.idle[s.community * 3 + s.skill], entry)
-            heapq.heappush(self.idle[self.street * 3 + s.skill], entry)
+            self.park(s, self.env.now)
+        i = s.pending_shift
+        if i >= 0:
+            k = s.community * 3 + s.skill
+            lst = self._vclass.setdefault(k, [])
+            j = bisect.bisect_right(lst, self._vstart[i], key=self._vstart.__getitem__)
+            lst.insert(j, i)
+            self._vclass_i[k] = min(j, self._vclass_i.get(k, j))
+            if self._nhot[k]:
+                self._heat(k, again=True)
 
     def remove_provider(self, s: Provider) -> None:
         """Take a provider off the roster counts (its process ends at its next wake-up)."""
-        self.roster[s.community, s.skill] -= 1
+        self._count(s.community, s.skill, -1)
+        (self._volunteers if s.kind == _VOLUNTEER else self._paid).pop(s, None)
         self.unpark(s)
 
     # ------------------------------------------------------------------ idle pools
-    def _idle_key(self, s: Provider) -> float:
-        key = 0.0
-        if self.publicity:
-            key -= s.reputation
-        if self.record_priority and s.kind == Kind.VOLUNTEER:
-            key -= 0.1 * s.stars
-        return key
-
-    def park(self, s: Provider) -> None:
+    def park(self, s: Provider, since: float) -> None:
+        """File an idle provider in the idle pools of its community and of the street, best
+        published reputation (and, for volunteers, most stars) first, then idle longest (since
+        `since`). A new token makes its older entries stale: pools are cleaned lazily, as entries
+        surface."""
         s.parked = True
         s.token += 1
-        entry = (self._idle_key(s), next(self._seq), s.token, s)
-        heapq.heappush(self.idle[s.community * 3 + s.skill], entry)
-        heapq.heappush(self.idle[self.street * 3 + s.skill], entry)
+        key = -s.reputation if self.publicity else 0.0
+        if self.record_priority and s.kind == _VOLUNTEER:
+            key -= 0.1 * s.stars
+        entry = (key, since, next(self._seq), s.token, s)
+        heappush(self.idle[s.community * 3 + s.skill], entry)
+        heappush(self.idle[self.street * 3 + s.skill], entry)
 
     def unpark(self, s: Provider) -> None:
         """Wake a parked provider with STOP: it leaves."""
@@ -172,230 +284,458 @@ class ServiceDesk:
             s.parked = False
             s.wake.succeed(STOP)
 
-    def _pop_idle(self, row: int) -> Provider | None:
+    def _pop_idle(self, row: int, now: float) -> Provider | None:
+        """The first provider of an idle pool who is still idle and on shift (stale entries are
+        dropped on the way)."""
         heap = self.idle[row]
         while heap:
-            _, _, token, s = heap[0]
-            if s.parked and s.token == token and s.shift_end > self.env.now:
-                heapq.heappop(heap)
+            _, _, _, token, s = heappop(heap)
+            if s.token == token and s.parked and s.shift_end > now:
                 return s
-            heapq.heappop(heap)
         return None
 
-    def _find_idle(self, c: int, level: int, street: bool) -> Provider | None:
-        skills = range(level, 3) if (level > 0 or self.sw_takes_level0) else range(0, 2)
-        for sk in skills:
-            s = self._pop_idle(c * 3 + sk)
-            if s is None and street:
-                s = self._pop_idle(self.street * 3 + sk)
-            if s is not None:
-                return s
+    def _find_idle(self, c: int, level: int, street: bool, now: float) -> Provider | None:
+        """An idle provider for a need of `level` from community `c`: the lowest adequate skill
+        first, own community before the rest of the street (when in scope)."""
+        if now >= self._vdue:
+            self._catch_up(now)
+        idle = self.idle
+        srow = self.street * 3
+        for sk in self._serving_skills[level]:
+            if idle[c * 3 + sk]:
+                s = self._pop_idle(c * 3 + sk, now)
+                if s is not None:
+                    return s
+            if street and idle[srow + sk]:
+                s = self._pop_idle(srow + sk, now)
+                if s is not None:
+                    return s
         return None
+
+    # ------------------------------------------------------------------ shifts
+    def _planner(self):
+        """Plan each week at its start; walk the paid staff's calendar (one timeout per distinct
+        start time); volunteers' shifts start lazily (`_plan_volunteers`)."""
+        env = self.env
+        while True:
+            week = round(env.now / WEEK)
+            self._planned_week = week
+            self._plan_volunteers(week)
+            cal = [(start, s, end) for s in self._paid for start, end in s.week_shifts(week)]
+            cal.sort(key=_start_time)  # stable: staff in roster order
+            for start, s, end in cal:
+                if start > env.now:
+                    yield env.timeout(start - env.now)
+                self._begin_shift(s, end)
+            yield env.timeout((week + 1) * WEEK - env.now)
+
+    def _arm_shift(self, s: Provider, start: float, end: float) -> None:
+        """Start one shift of `s` outside the weekly plan (a provider added mid-week)."""
+        if start <= self.env.now:
+            self._begin_shift(s, end)
+        else:
+            self.env.timeout(start - self.env.now).callbacks.append(lambda _ev: self._begin_shift(s, end))
+
+    def _begin_shift(self, s: Provider, end: float) -> None:
+        """A paid shift starts now: book its hours (not twice where it overlaps the last one) and
+        get to work if idle."""
+        if not s.on_roster:
+            return
+        now = self.env.now
+        booked = max(now, s.shift_end)
+        if end <= booked:
+            return
+        self.week_shift[s.kind] += end - booked
+        s.shift_end = end
+        if s.parked:
+            self._work(s, now, now)
+
+    def _plan_volunteers(self, week: int) -> None:
+        """Draw the week's volunteer shifts and book their hours; their starts are lazy."""
+        for v in self._vwho[self._vnext :]:  # last week's shifts never started: nothing to do
+            v.pending_shift = -1
+        self._arm_token += 1  # forget a timer armed last week
+        self._armed = math.inf
+        starts, who, ends = Volunteer.plan_week(self.model, list(self._volunteers), week)
+        self._vstart, self._vwho, self._vend = starts, who, ends
+        self._vnext = 0
+        self._vdue = starts[0] if starts else math.inf
+        self.week_shift[_VOLUNTEER] += math.fsum(ends) - math.fsum(starts)
+        byclass: dict[int, list[int]] = {}
+        for i, v in enumerate(who):
+            v.pending_shift = i
+            byclass.setdefault(v.community * 3 + v.skill, []).append(i)
+        self._vclass = byclass
+        self._vclass_i = dict.fromkeys(byclass, 0)
+        self._hotheap = []
+        self._in_heap = [False] * len(self._in_heap)
+        for k in byclass:
+            if self._nhot[k]:
+                self._heat(k)
+
+    def _catch_up(self, now: float) -> None:
+        """Start every volunteer shift due by `now`, in order of start. Exact: a shift started
+        late here is one whose queues were all empty when it began (else a timer started it on
+        time), so it would have found no work then either; it is filed in the idle pools as idle
+        since its start, and the pools have not been searched in between."""
+        starts, who = self._vstart, self._vwho
+        i, n = self._vnext, len(starts)
+        while i < n and starts[i] <= now:
+            v = who[i]
+            i += 1
+            self._vnext = i  # before starting it: starting may post a referral, which catches up
+            if v.pending_shift == i - 1:
+                self._begin_volunteer(v, i - 1, now)
+            i = self._vnext
+        self._vdue = starts[i] if i < n else math.inf
+
+    def _begin_volunteer(self, v: Provider, i: int, now: float) -> None:
+        v.pending_shift = -1
+        if not v.on_roster:
+            return
+        v.shift_end = self._vend[i]
+        if v.parked:
+            since = max(self._vstart[i], v.idle_since)
+            if now < v.shift_end and not self._nhot[v.community * 3 + v.skill]:
+                self.park(v, since)  # nothing it could pull (the usual case): skip the search
+            else:
+                self._work(v, now, since)
+
+    def _next_shift_of(self, k: int) -> int:
+        """The first shift of class `k` not started yet (-1: none)."""
+        lst = self._vclass.get(k)
+        if not lst:
+            return -1
+        who = self._vwho
+        j = self._vclass_i[k]
+        while j < len(lst):
+            i = lst[j]
+            v = who[i]
+            if v.pending_shift == i and v.community * 3 + v.skill == k:
+                break
+            j += 1
+        self._vclass_i[k] = j
+        return lst[j] if j < len(lst) else -1
+
+    def _heat(self, k: int, again: bool = False) -> None:
+        """Class `k` is hot: its next shift must start on time (arm the timer for it). `again`:
+        its next shift may have changed (a volunteer joined the class)."""
+        if self._in_heap[k] and not again:
+            return
+        i = self._next_shift_of(k)
+        if i < 0:
+            return
+        start = self._vstart[i]
+        heappush(self._hotheap, (start, k))
+        self._in_heap[k] = True
+        if start < self._armed:
+            self._arm(start)
+
+    def _arm(self, when: float) -> None:
+        """(Re)arm the one timer that starts volunteer shifts on time."""
+        self._armed = when
+        self._arm_token += 1
+        token = self._arm_token
+        self.env.timeout(max(0.0, when - self.env.now)).callbacks.append(lambda _ev: self._start_timer(token))
+
+    def _start_timer(self, token: int) -> None:
+        """Start the shifts due now, then arm for the next shift of a class still hot (the heap
+        is cleaned lazily: classes gone cold or shifts already started are dropped or updated)."""
+        if token != self._arm_token:
+            return
+        self._armed = math.inf
+        self._catch_up(self.env.now)
+        heap, start = self._hotheap, self._vstart
+        while heap:
+            t, k = heap[0]
+            i = self._next_shift_of(k) if self._nhot[k] else -1
+            if i < 0:
+                heappop(heap)
+                self._in_heap[k] = False
+            elif start[i] != t:
+                heapreplace(heap, (start[i], k))
+            else:
+                self._arm(t)
+                return
+
+    def _work(self, s: Provider, now: float, since: float) -> None:
+        """A provider who is free takes the next need it may serve, or waits parked (in the idle
+        pools, as idle since `since`, while its shift lasts; off duty after it)."""
+        if now < s.shift_end:
+            rec = self.pull(s, now)
+            if rec is not None:
+                self._start(s, rec, now)
+            else:
+                self.park(s, since)
+        else:
+            s.parked = True
+
+    def _fire(self, event: simpy.Event, value, delay: float) -> None:
+        """Trigger a pending event `delay` hours from now (`Event.succeed` with a delay; SimPy's
+        own `Timeout` and `run(until=...)` set up their events the same way)."""
+        event._ok = True
+        event._value = value
+        self.env.schedule(event, NORMAL, delay)
+
+    # ------------------------------------------------------------------ queues
+    def _set_code(self, rec: _Need, code: int) -> None:
+        """Move a need's record to queue `code` (-1: out of every queue), counting per queue. A
+        queue that fills may make volunteers' shift starts matter: re-arm their timer."""
+        qlen = self.qlen
+        old = rec.code
+        if old >= 0:
+            qlen[old] -= 1
+            if not qlen[old]:  # emptied: its puller classes have one hot queue less
+                for k in self._pullers[old]:
+                    self._nhot[k] -= 1
+        rec.code = code
+        if code >= 0:
+            qlen[code] += 1
+            if qlen[code] == 1:  # filled: its puller classes may turn hot
+                nhot = self._nhot
+                for k in self._pullers[code]:
+                    nhot[k] += 1
+                    if nhot[k] == 1 and k in self._vclass:
+                        self._heat(k)
 
     # ------------------------------------------------------------------ arrivals
     def schedule(self, ids: np.ndarray) -> None:
         """Post these needs at their `t_post` times (one arrival process per week)."""
-        if len(ids):
-            order = np.argsort(self.needs.t_post[ids], kind="stable")
-            ids = ids[order]
-            self.env.process(self._arrivals(ids.tolist(), self.needs.t_post[ids].tolist()))
+        if not len(ids):
+            return
+        nt = self.needs
+        ids = ids[np.argsort(nt.t_post[ids], kind="stable")]
+        recs = list(
+            map(
+                _Need,
+                ids.tolist(),
+                nt.t_post[ids].tolist(),
+                nt.deadline[ids].tolist(),
+                nt.level[ids].tolist(),
+                nt.community[ids].tolist(),
+                nt.hours[ids].tolist(),
+                nt.flags[ids].tolist(),
+            )
+        )
+        self._live.update(zip(ids.tolist(), recs, strict=True))
+        self.env.process(self._arrivals(recs))
 
-    def _arrivals(self, ids: list[int], times: list[float]):
+    def _arrivals(self, recs: list[_Need]):
         env = self.env
-        for nid, t in zip(ids, times, strict=True):
+        post = self.post
+        for rec in recs:
+            t = rec.t_post
             if t > env.now:
                 yield env.timeout(t - env.now)
-            self.post(nid)
+            post(rec)
 
-    def post(self, nid: int, to_street: bool = False) -> None:
+    def post(self, rec: _Need, to_street: bool = False) -> None:
         """A need reaches the providers in its scope: an idle provider takes it, or it queues."""
-        nt = self.needs
         now = self.env.now
-        if nt.deadline[nid] <= now:
-            self.abandon(nid, nt.deadline[nid])
+        if rec.deadline <= now:
+            self._abandon(rec, rec.deadline)
             return
-        c = int(nt.community[nid])
-        level = int(nt.level[nid])
+        nt = self.needs
+        nid = rec.nid
+        c = rec.community
+        level = rec.level
         street = to_street or self.street_scope
         if not street and self.referrals and not self.has_adequate(c, level):
             street = True
-            nt.flags[nid] |= F_REFERRED
+            rec.flags |= F_REFERRED
+            nt.flags[nid] = rec.flags
             self.week_referrals += 1
+        s = self._find_idle(c, level, street, now)
+        if s is not None:
+            self._start(s, rec, now)
+            return
         code = (self.street if street else c) * 3 + level
         nt.status[nid] = WAITING
         nt.queue[nid] = code
-        s = self._find_idle(c, level, street)
-        if s is not None:
-            s.parked = False
-            s.wake.succeed(nid)
-        elif nt.flags[nid] & F_REDEEM:
-            self.queues[code].appendleft(nid)
+        if rec.flags & F_REDEEM:
+            self.queues[code].appendleft(rec)
         else:
-            self.queues[code].append(nid)
+            self.queues[code].append(rec)
+        self._set_code(rec, code)
 
     def escalate(self, nid: int) -> None:
         """Joint meeting: move a waiting need to the street-wide queue."""
-        self.needs.flags[nid] |= F_ESCALATED
-        self.post(nid, to_street=True)
+        rec = self._live[nid]
+        rec.flags |= F_ESCALATED
+        self.needs.flags[nid] = rec.flags
+        self.post(rec, to_street=True)
+
+    def expire(self, ids: np.ndarray) -> None:
+        """The weekly sweep abandoned these needs at their deadlines: forget their records."""
+        live = self._live
+        for nid in ids.tolist():
+            rec = live.pop(nid, None)
+            if rec is not None:
+                self._set_code(rec, -1)
+        self.abandoned_ids.extend(ids.tolist())
 
     # ------------------------------------------------------------------ pulling work
-    def _head(self, code: int, now: float) -> int:
+    def _head(self, code: int, now: float) -> _Need | None:
         """The first live need of a queue (expired heads are abandoned on the way)."""
         q = self.queues[code]
-        nt = self.needs
         while q:
-            nid = q[0]
-            if nt.status[nid] != WAITING or nt.queue[nid] != code:
+            rec = q[0]
+            if rec.code != code:
                 q.popleft()
-                continue
-            if nt.deadline[nid] <= now:
+            elif rec.deadline <= now:
                 q.popleft()
-                self.abandon(nid, nt.deadline[nid])
-                continue
-            return nid
-        return -1
+                self._abandon(rec, rec.deadline)
+            else:
+                return rec
+        return None
 
-    def pull(self, s: Provider) -> int:
+    def pull(self, s: Provider, now: float) -> _Need | None:
         """The next need for a free provider: own level first, oldest of its community and street
         queues; after a long wait, a need above its level (referred on when linkage allows)."""
-        now = self.env.now
-        c = s.community
-        t_post = self.needs.t_post
-        for level in self._levels(s.skill):
-            a = self._head(c * 3 + level, now)
-            b = self._head(self.street * 3 + level, now)
-            if a >= 0 and (b < 0 or t_post[a] <= t_post[b]):
-                self.queues[c * 3 + level].popleft()
+        c3 = s.community * 3
+        s3 = self.street * 3
+        queues = self.queues
+        for level in self._pull_levels[s.skill]:
+            a = self._head(c3 + level, now) if queues[c3 + level] else None
+            b = self._head(s3 + level, now) if queues[s3 + level] else None
+            if a is not None and (b is None or a.t_post <= b.t_post):
+                queues[c3 + level].popleft()
                 return a
-            if b >= 0:
-                self.queues[self.street * 3 + level].popleft()
+            if b is not None:
+                queues[s3 + level].popleft()
                 return b
         if s.skill < 2:
-            code = c * 3 + s.skill + 1
-            while True:
+            code = c3 + s.skill + 1
+            q = queues[code]
+            nt = self.needs
+            while q:
                 a = self._head(code, now)
-                if a < 0 or now - t_post[a] < self.fallback_wait:
-                    return -1
-                self.queues[code].popleft()
+                if a is None or now - a.t_post < self.fallback_wait:
+                    return None
+                q.popleft()
                 if self.referrals:
-                    self.needs.flags[a] |= F_REFERRED
+                    a.flags |= F_REFERRED
+                    nt.flags[a.nid] = a.flags
                     self.week_referrals += 1
                     self.post(a, to_street=True)
                     continue
-                self.needs.flags[a] |= F_BELOW
+                a.flags |= F_BELOW
+                nt.flags[a.nid] = a.flags
                 return a
-        return -1
+        return None
 
     # ------------------------------------------------------------------ the provider process
-    def _new_shift(self, s: Provider, token: int, _event) -> None:
-        if s.parked and s.token == token:
-            s.parked = False
-            s.wake.succeed(NEW_SHIFT)
-
     def _provider(self, s: Provider):
-        """One provider: work shifts; in a shift, pull and serve needs; with nothing to do, park
-        until a need arrives or the next shift starts (one timer per idle shift)."""
+        """One provider: serve needs one after another while on shift; park when there is nothing
+        to do. The process only runs when a service (or an assist) ends; shift starts and arriving
+        needs start its next service from outside by firing its pending `wake` event."""
         env = self.env
-        shift = s.next_shift(env.now)
-        while s.on_roster and shift is not None:
-            start, end = shift
-            if start > env.now:
-                yield env.timeout(start - env.now)
-                if not s.on_roster:
-                    return
-            s.shift_end = end
-            self.week_shift[s.kind] += end - max(start, env.now)
-            while True:
-                nid = self.pull(s) if env.now < end else -1
-                if nid < 0:
-                    shift = s.next_shift(max(env.now, end))
-                    if shift is None or env.now >= end:
-                        break
-                    s.wake = env.event()
-                    self.park(s)
-                    env.timeout(max(0.0, shift[0] - env.now)).callbacks.append(partial(self._new_shift, s, s.token))
-                    nid = yield s.wake
-                    if nid == STOP:
-                        return
-                    if nid == NEW_SHIFT:
-                        break
-                    if nid <= ASSIST:
-                        hours = self.needs.hours[ASSIST - nid] * self.codelivery_share
-                        yield env.timeout(hours)
-                        self._assisted(s, hours, ASSIST - nid)
-                        continue
-                dur = self._start(s, nid)
-                yield env.timeout(dur)
-                self._finish(s, nid, dur)
+        while True:
+            value = yield s.wake
+            if value is STOP:
+                return
+            if value is ASSIST:
+                self._assisted(s)
+            else:
+                self._finish(s, value)
+            if not s.on_roster:
+                return
+            s.wake = env.event()
+            now = env.now
+            s.idle_since = now
+            self._work(s, now, now)
 
     # ------------------------------------------------------------------ service
-    def _start(self, s: Provider, nid: int) -> float:
+    def _start(self, s: Provider, rec: _Need, now: float) -> None:
+        """`s` starts serving `rec` now; its process resumes when the service ends."""
         nt = self.needs
+        nid = rec.nid
+        s.parked = False
         nt.status[nid] = IN_SERVICE
-        nt.t_start[nid] = self.env.now
-        nt.queue[nid] = -1
-        hours = float(nt.hours[nid])
-        if self.codelivery_share > 0 and s.kind == Kind.SOCIAL_WORKER and nt.level[nid] == 2:
-            v = self._pop_idle(s.community * 3 + 1) or self._pop_idle(s.community * 3 + 0)
+        nt.t_start[nid] = now
+        if rec.code >= 0:
+            nt.queue[nid] = -1
+            self._set_code(rec, -1)
+        hours = rec.hours
+        if self.codelivery_share > 0 and s.kind == _SOCIAL_WORKER and rec.level == 2:
+            if now >= self._vdue:
+                self._catch_up(now)
+            v = self._pop_idle(s.community * 3 + 1, now) or self._pop_idle(s.community * 3 + 0, now)
             if v is not None:
                 v.parked = False
-                v.wake.succeed(ASSIST - nid)
-                nt.flags[nid] |= F_CODELIVERED
+                v.assist_hours = hours * self.codelivery_share
+                v.assist_nid = nid
+                self._fire(v.wake, ASSIST, v.assist_hours)
+                rec.flags |= F_CODELIVERED
+                nt.flags[nid] = rec.flags
                 hours *= 1.0 - self.codelivery_share
-        return hours
+        s.service_hours = hours
+        self._fire(s.wake, rec, hours)
 
     def _rating_noise(self) -> float:
-        if self._noise_i >= len(self._noise):
-            self._noise = self._rng_ratings.normal(0.0, self.model.p.service.rating_noise, 8192)
-            self._noise_i = 0
-        x = self._noise[self._noise_i]
-        self._noise_i += 1
-        return float(x)
+        i = self._noise_i
+        if i >= len(self._noise):
+            self._noise = self._rng_ratings.normal(0.0, self.model.p.service.rating_noise, 8192).tolist()
+            i = 0
+        self._noise_i = i + 1
+        return self._noise[i]
 
-    def _finish(self, s: Provider, nid: int, dur: float) -> None:
+    def _finish(self, s: Provider, rec: _Need) -> None:
+        """`s` finished serving `rec`: the need is met, rated, and counted everywhere."""
         nt = self.needs
-        now = self.env.now
+        nid = rec.nid
+        dur = s.service_hours
+        skill = s.skill
+        kind = int(s.kind)
         nt.status[nid] = MET
-        nt.t_end[nid] = now
-        nt.skill[nid] = s.skill
-        nt.provider_kind[nid] = s.kind
+        nt.t_end[nid] = self.env.now
+        nt.skill[nid] = skill
+        nt.provider_kind[nid] = kind
         q = s.quality
-        if s.skill < nt.level[nid]:
-            nt.flags[nid] |= F_BELOW
+        if skill < rec.level:
+            rec.flags |= F_BELOW
+            nt.flags[nid] = rec.flags
             q *= self.below_quality
         nt.quality[nid] = q
-        rating = min(1.0, max(0.0, q + self._rating_noise()))
+        del self._live[nid]
+        rating = q + self._rating_noise()
+        rating = 0.0 if rating < 0.0 else (1.0 if rating > 1.0 else rating)
         s.reputation += self.alpha * (rating - s.reputation)
         s.busy_hours += dur
         s.served += 1
-        self.week_busy[s.kind] += dur
+        self.week_busy[kind] += dur
         self.met_ids.append(nid)
-        if s.contract is not None:
-            s.contract.delivered_hours += dur
-            s.contract.month_hours += dur
-            s.contract.quality_sum += q
-            s.contract.served += 1
-        if s.kind == Kind.VOLUNTEER:
+        con = s.contract
+        if con is not None:
+            con.delivered_hours += dur
+            con.month_hours += dur
+            con.quality_sum += q
+            con.served += 1
+        if kind == _VOLUNTEER:
             self.week_vol_hours += dur
             self.model.volunteer_served(s, dur, rating, nid)
-        if nt.flags[nid] & F_REDEEM:
+        if rec.flags & F_REDEEM:
             self.model.timebank_redeem(nid, s)
 
-    def _assisted(self, v: Provider, hours: float, nid: int) -> None:
+    def _assisted(self, v: Provider) -> None:
         """A volunteer finished assisting a social worker: hours credited, a chance to learn."""
+        hours = v.assist_hours
         self.week_busy[v.kind] += hours
         v.busy_hours += hours
         if isinstance(v, Volunteer):
             self.week_vol_hours += hours
-            self.model.volunteer_served(v, hours, None, nid)
+            self.model.volunteer_served(v, hours, None, v.assist_nid)
             if v.skill == 0 and self._rng_learn.random() < self.codelivery_learn:
                 self.model.promote_volunteer(v)
 
-    def abandon(self, nid: int, t: float) -> None:
+    def _abandon(self, rec: _Need, t: float) -> None:
         nt = self.needs
+        nid = rec.nid
         nt.status[nid] = ABANDONED
         nt.t_end[nid] = t
         nt.queue[nid] = -1
+        self._set_code(rec, -1)
+        self._live.pop(nid, None)
         self.abandoned_ids.append(nid)
 
     def waiting_in_communities(self) -> np.ndarray:
@@ -405,4 +745,4 @@ class ServiceDesk:
         return ids[nt.queue[ids] < self.street * 3]
 
 
-__all__ = ["ServiceDesk", "HELD"]
+__all__ = ["HELD", "ServiceDesk"]

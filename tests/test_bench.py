@@ -54,17 +54,42 @@ def test_every_section_reports_positive_finite_figures(result):
     s = result.sections
     assert set(s) == set(TINY.sections)
     assert positive(s["population"]["ratio"])
-    assert positive(s["population"]["model_resident_weeks_per_s"]) and positive(s["population"]["reference_resident_weeks_per_s"])
+    assert positive(s["population"]["model_resident_weeks_per_s"]) and positive(
+        s["population"]["reference_resident_weeks_per_s"]
+    )
     v = s["service"]
-    for k in ("ratio", "ratio_met", "ratio_cpu", "model_resolved_per_s", "queue_customers_per_s", "model_events_per_resolved"):
+    for k in (
+        "ratio",
+        "ratio_met",
+        "ratio_cpu",
+        "model_resolved_per_s",
+        "queue_customers_per_s",
+        "model_events_per_resolved",
+    ):
         assert positive(v[k]), k
     assert v["queue_runs"][0]["customers"] == v["model_runs"][0]["needs_resolved"]  # same work
     assert 5.9 < v["queue_events_per_customer"] < 6.2  # the textbook queue: 6 events a customer
     d = s["default_run"]
     assert positive(d["seconds"]) and positive(d["peak_rss_mb"])
     assert d["invariant_violations"] == []
-    assert d["phase_order"] == ["budget_year", "policies", "residents", "volunteer_turnover", "raise_needs", "service", "close_week"]
-    assert set(d["phase_seconds"]) == {"budget_year", "policies", "residents", "volunteer_turnover", "raise_needs", "service", "close_week"}
+    assert d["phase_order"] == [
+        "budget_year",
+        "policies",
+        "residents",
+        "volunteer_turnover",
+        "raise_needs",
+        "service",
+        "close_week",
+    ]
+    assert set(d["phase_seconds"]) == {
+        "budget_year",
+        "policies",
+        "residents",
+        "volunteer_turnover",
+        "raise_needs",
+        "service",
+        "close_week",
+    }
     assert 0.99 < sum(d["phase_share"].values()) < 1.01
     assert [r["residents"] for r in s["scale"]] == [1000, 2000]
     assert all(positive(r["seconds"]) and positive(r["peak_rss_mb"]) for r in s["scale"])
@@ -76,19 +101,48 @@ def test_json_has_the_headline_keys_and_raw_figures(result, tmp_path):
     from experiments.commands.bench import _clean
 
     data = json.loads(json.dumps(_clean(result.to_json())))
-    for key in ("population_ratio", "service_ratio", "parallel_speedup", "default_run_seconds", "default_run_peak_mb"):
+    for key in (
+        "population_ratio",
+        "service_ratio",
+        "parallel_speedup",
+        "default_run_seconds",
+        "default_run_peak_mb",
+    ):
         assert positive(data[key]), key
-    for key in ("population", "service", "default_run", "scale", "parallel", "dashboard", "machine", "targets"):
+    for key in (
+        "population",
+        "service",
+        "default_run",
+        "scale",
+        "parallel",
+        "dashboard",
+        "machine",
+        "targets",
+    ):
         assert key in data
     assert data["machine"]["nproc"] >= 1 and data["machine"]["versions"]["simpy"]
-    assert set(data["targets"]) == {"population_ratio", "service_ratio", "scale_peak_gb_1e6", "parallel_speedup", "dashboard_step_ms"}
+    assert set(data["targets"]) == {
+        "population_ratio",
+        "service_ratio",
+        "scale_peak_gb_1e6",
+        "parallel_speedup",
+        "dashboard_step_ms",
+    }
     assert data["targets"]["scale_peak_gb_1e6"]["met"] is None  # 10^6 residents not measured here
     assert data["population_ratio"] == pytest.approx(data["population"]["ratio"])
 
 
 def test_table_names_every_measurement(result):
     text = format_table(result)
-    for word in ("population update", "service flow", "default run", "scale", "parallel", "dashboard", "machine:"):
+    for word in (
+        "population update",
+        "service flow",
+        "default run",
+        "scale",
+        "parallel",
+        "dashboard",
+        "machine:",
+    ):
         assert word in text
     assert "| measurement |" in format_table(result, markdown=True)
 

@@ -82,7 +82,9 @@ class MesaStreet(mesa.Model):
         self.week += 1
 
 
-def mmc_queue(customers: int, servers: int = 10, load: float = 0.9, seed: int = 0) -> dict[str, float]:
+def mmc_queue(
+    customers: int, servers: int = 10, load: float = 0.9, seed: int = 0
+) -> dict[str, float]:
     """A bare SimPy M/M/c queue serving `customers` customers; returns its speed.
 
     One process per customer (arrive, request a `simpy.Resource`, hold it for an exponential

@@ -28,6 +28,7 @@ the residents added.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import pickle
 import platform
@@ -62,10 +63,10 @@ class Sizes:
     """How big each measurement is (`FULL`, `QUICK`; tests use tiny ones)."""
 
     population_residents: int = 50_000
-    population_weeks: int = 10
+    population_weeks: int = 10  # weeks per timing of the reference (the model runs >= 0.2 s)
     population_reps: int = 3
     service_scenario: str = "scenarios/modes/full_linkage.yaml"
-    service_overrides: tuple[str, ...] = ()
+    service_overrides: tuple[str, ...] = ()  # also applied to the default street (Params())
     service_weeks: int = 104
     service_reps: int = 3
     mmc_servers: int = 10
@@ -78,12 +79,19 @@ class Sizes:
     scale_overrides: tuple[str, ...] = ()
     parallel_experiment: str = "experiments/linkage_modes.yaml"
     parallel_constants: tuple[tuple[str, Any], ...] = ()
-    parallel_replications: int = 2
+    parallel_replications: int = 4
     parallel_weeks: int = 52
     dashboard_overrides: tuple[tuple[str, Any], ...] = ()  # Controls fields (n_residents, ...)
     dashboard_steps: int = 20
     dashboard_warmup: int = 4
-    sections: tuple[str, ...] = ("population", "service", "default_run", "scale", "parallel", "dashboard")
+    sections: tuple[str, ...] = (
+        "population",
+        "service",
+        "default_run",
+        "scale",
+        "parallel",
+        "dashboard",
+    )
 
 
 FULL = Sizes()
@@ -109,9 +117,12 @@ def _path(rel: str) -> Path:
     return p if p.is_absolute() else REPO / p
 
 
-def _params(scenario: str, overrides: tuple[str, ...] | list[str]):
-    from experiments.scenarios import load_scenario
+def _params(scenario: str | None, overrides: tuple[str, ...] | list[str]):
+    """A scenario file's parameters with overrides (None: the defaults, `Params()`)."""
+    from experiments.scenarios import apply_overrides, build_params, load_scenario
 
+    if scenario is None:
+        return build_params(apply_overrides({}, list(overrides)), "Params()")
     return load_scenario(_path(scenario), list(overrides)).params
 
 
@@ -176,7 +187,18 @@ def _tiny_run() -> None:
     """A 50-resident street for one week: imports and touches what every case needs."""
     from model import LinkageModel
 
-    LinkageModel(_params("scenarios/base.yaml", ["street.n_residents=50", "street.n_communities=1", "run.weeks=1", "run.warmup_weeks=0"]), seed=1).run()
+    LinkageModel(
+        _params(
+            "scenarios/base.yaml",
+            [
+                "street.n_residents=50",
+                "street.n_communities=1",
+                "run.weeks=1",
+                "run.warmup_weeks=0",
+            ],
+        ),
+        seed=1,
+    ).run()
 
 
 def _self_rss() -> int:
@@ -231,49 +253,57 @@ def measure_population(sizes: Sizes) -> dict[str, Any]:
     n, weeks = sizes.population_residents, sizes.population_weeks
     p = Params.model_validate({"street": {"n_residents": n}})
     cat = Catalog.from_params(p)
-    res = Residents(p, np.random.default_rng(1))
+    street0 = Residents(p, np.random.default_rng(1))
     rng = np.random.default_rng(2)
     street = MesaStreet(p, seed=1)
-    model_s, ref_s, needs_model, needs_ref = [], [], 0, 0
-    week = 0
+    model_rates, ref_rates, model_s, ref_s, model_weeks = [], [], [], [], []
+    needs_model = needs_ref = 0
     for _ in range(sizes.population_reps):
-        t0 = time.perf_counter()
-        for _ in range(weeks):
-            res.weekly_update(week)
-            rid, _types = res.draw_needs(cat, rng)
-            needs_model += len(rid)
-            week += 1
-        model_s.append(time.perf_counter() - t0)
+        # The model is fast: repeat the same `weeks` weeks, each time from a fresh copy of the
+        # street (so both sides do the same weeks), until 0.2 s of update time add up.
+        spent, done = 0.0, 0
+        while done < weeks or spent < 0.2:
+            res = copy.deepcopy(street0)
+            t0 = time.perf_counter()
+            for week in range(weeks):
+                res.weekly_update(week)
+                rid, _types = res.draw_needs(cat, rng)
+                needs_model += len(rid)
+            spent += time.perf_counter() - t0
+            done += weeks
+        model_s.append(spent)
+        model_weeks.append(done)
+        model_rates.append(n * done / spent)
         t0 = time.perf_counter()
         for _ in range(weeks):
             street.step()
             needs_ref += len(street.raised)
         ref_s.append(time.perf_counter() - t0)
-    model_rate = n * weeks / _median(model_s)
-    ref_rate = n * weeks / _median(ref_s)
+        ref_rates.append(n * weeks / ref_s[-1])
+    model_rate = _median(model_rates)
+    ref_rate = _median(ref_rates)
     return {
         "update": "Residents.weekly_update + Residents.draw_needs (model) vs one mesa.Agent per resident, AgentSet.shuffle_do('step') (reference)",
         "residents": n,
-        "weeks_per_timing": weeks,
         "timings": sizes.population_reps,
+        "model_weeks": model_weeks,
         "model_seconds": model_s,
+        "reference_weeks": weeks,
         "reference_seconds": ref_s,
         "model_resident_weeks_per_s": model_rate,
         "reference_resident_weeks_per_s": ref_rate,
-        "needs_per_resident_week_model": needs_model / (n * weeks * sizes.population_reps),
+        "needs_per_resident_week_model": needs_model / (n * sum(model_weeks)),
         "needs_per_resident_week_reference": needs_ref / (n * weeks * sizes.population_reps),
         "ratio": model_rate / ref_rate,
     }
 
 
 # ---------------------------------------------------------------------- service flow
-def measure_service(sizes: Sizes) -> dict[str, Any]:
-    """Needs resolved per second by the whole model vs a bare SimPy M/M/c queue serving as many
-    customers, alternating model and queue runs; medians."""
+def _service_case(params, sizes: Sizes) -> dict[str, Any]:
+    """One street: model runs and queue runs, alternating; medians."""
     from experiments.bench.reference import mmc_queue
     from model import LinkageModel
 
-    params = _params(sizes.service_scenario, [*sizes.service_overrides, *_run_weeks(sizes.service_weeks)])
     runs, queues = [], []
     for rep in range(sizes.service_reps):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -300,8 +330,6 @@ def measure_service(sizes: Sizes) -> dict[str, Any]:
     cpu_model = _median([r["needs_resolved"] / r["cpu_seconds"] for r in runs])
     cpu_queue = _median([q["customers"] / q["cpu_seconds"] for q in queues])
     return {
-        "scenario": sizes.service_scenario,
-        "overrides": list(sizes.service_overrides),
         "residents": params.street.n_residents,
         "weeks": params.run.weeks,
         "model_runs": runs,
@@ -316,6 +344,19 @@ def measure_service(sizes: Sizes) -> dict[str, Any]:
         "ratio_met": _median([r["met_per_s"] for r in runs]) / queue_rate,
         "ratio_cpu": cpu_model / cpu_queue,
     }
+
+
+def measure_service(sizes: Sizes) -> dict[str, Any]:
+    """Needs resolved (met or abandoned) per second by the whole model, built and run, next to a
+    bare SimPy M/M/c queue serving as many customers. The headline is the street with every
+    linkage lever on (`service_scenario`); `default_street` is `LinkageModel(Params())`, no
+    policy on."""
+    weeks = _run_weeks(sizes.service_weeks)
+    out = _service_case(_params(sizes.service_scenario, [*sizes.service_overrides, *weeks]), sizes)
+    out.update(scenario=sizes.service_scenario, overrides=list(sizes.service_overrides))
+    default = _service_case(_params(None, [*sizes.service_overrides, *weeks]), sizes)
+    out["default_street"] = {"scenario": "Params() (defaults, no policy on)", **default}
+    return out
 
 
 # ---------------------------------------------------------------------- default run
@@ -419,14 +460,24 @@ def measure_scale(sizes: Sizes, baseline: int | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     prev_n, prev_peak = 0, baseline
     for n in sizes.scale_residents:
-        overrides = (*sizes.scale_overrides, f"street.n_residents={n}", *_run_weeks(sizes.scale_weeks))
+        overrides = (
+            *sizes.scale_overrides,
+            f"street.n_residents={n}",
+            *_run_weeks(sizes.scale_weeks),
+        )
         out, peak = in_child(_scale_child, sizes.default_scenario, overrides)
-        slope = (peak - prev_peak) / (n - prev_n) if (peak is not None and prev_peak is not None and n > prev_n) else None
+        slope = (
+            (peak - prev_peak) / (n - prev_n)
+            if (peak is not None and prev_peak is not None and n > prev_n)
+            else None
+        )
         out.update(
             residents=n,
             weeks=sizes.scale_weeks,
             peak_rss_mb=peak / 2**20 if peak else None,
-            above_baseline_mb=(peak - baseline) / 2**20 if (peak is not None and baseline is not None) else None,
+            above_baseline_mb=(peak - baseline) / 2**20
+            if (peak is not None and baseline is not None)
+            else None,
             bytes_per_resident=slope,
             bytes_per_resident_from=prev_n,
             resident_weeks_per_s=n * sizes.scale_weeks / out["seconds"],
@@ -486,7 +537,11 @@ def measure_parallel(sizes: Sizes) -> dict[str, Any]:
             wall = time.perf_counter() - t0
             if res.errors:
                 raise RuntimeError(f"sweep with {workers} workers: {res.first_error}")
-            out[f"workers{workers}"] = {"seconds": wall, "runs_seconds": res.elapsed_s, "runs": res.total}
+            out[f"workers{workers}"] = {
+                "seconds": wall,
+                "runs_seconds": res.elapsed_s,
+                "runs": res.total,
+            }
     out["speedup"] = out["workers1"]["seconds"] / out["workers2"]["seconds"]
     out["speedup_runs_only"] = out["workers1"]["runs_seconds"] / out["workers2"]["runs_seconds"]
     return out
@@ -571,7 +626,9 @@ class BenchResult:
         }
 
 
-def run_bench(sizes: Sizes = FULL, quick: bool = False, progress: Callable[[str], None] | None = None) -> BenchResult:
+def run_bench(
+    sizes: Sizes = FULL, quick: bool = False, progress: Callable[[str], None] | None = None
+) -> BenchResult:
     """Run the benchmark's sections (`sizes.sections`) and return every figure.
 
     Args:

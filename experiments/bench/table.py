@@ -47,9 +47,20 @@ def rows(result: BenchResult) -> list[tuple[str, str, str, str, str]]:
                 f"{t['service_ratio']['target']}x: {_mark(t['service_ratio']['met'])}",
             )
         )
+        dv = v.get("default_street")
+        if dv:
+            out.append(
+                (
+                    "  default street, Params() (no policy on)",
+                    _num(dv["model_resolved_per_s"]),
+                    _num(dv["queue_customers_per_s"]) + " (bare M/M/c)",
+                    _num(dv["ratio"], "{:.2f}x"),
+                    "",
+                )
+            )
         out.append(
             (
-                "  same, needs met/s only; CPU-time ratio",
+                "  full linkage, needs met/s only; CPU-time ratio",
                 _num(v["model_met_per_s"]),
                 "",
                 _num(v["ratio_met"], "{:.2f}x") + " / " + _num(v["ratio_cpu"], "{:.2f}x"),
@@ -83,7 +94,9 @@ def rows(result: BenchResult) -> list[tuple[str, str, str, str, str]]:
                 _num(r["seconds"], "{:.1f} s"),
                 _num(r["peak_rss_mb"], "{:,.0f} MB peak"),
                 _num(r["bytes_per_resident"], "{:,.0f} B/resident added"),
-                f"{t['scale_peak_gb_1e6']['target']} GB: {_mark(t['scale_peak_gb_1e6']['met'])}" if r["residents"] == 1_000_000 else "",
+                f"{t['scale_peak_gb_1e6']['target']} GB: {_mark(t['scale_peak_gb_1e6']['met'])}"
+                if r["residents"] == 1_000_000
+                else "",
             )
         )
     if "parallel" in s:
@@ -119,7 +132,9 @@ def format_table(result: BenchResult, markdown: bool = False) -> str:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in body]
         return "\n".join(lines) + "\n\n" + _notes(result)
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(head)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(head)
+    ]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     lines = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
     lines += [fmt.format(*r).rstrip() for r in body]
@@ -131,7 +146,9 @@ def _notes(result: BenchResult) -> str:
     lines = []
     if "default_run" in result.sections:
         d = result.sections["default_run"]
-        shares = ", ".join(f"{k} {v:.0%}" for k, v in sorted(d["phase_share"].items(), key=lambda kv: -kv[1]))
+        shares = ", ".join(
+            f"{k} {v:.0%}" for k, v in sorted(d["phase_share"].items(), key=lambda kv: -kv[1])
+        )
         lines.append(f"default run, share of wall time by step phase: {shares}")
     m = result.machine
     v = m["versions"]

@@ -24,8 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "memory and phases, 10^4-10^6 residents, the linkage-modes study on 1 and 2 workers, "
         "and a dashboard step. Timings are wall-clock: run it on an otherwise idle machine.",
     )
-    p.add_argument("--quick", action="store_true", help="smaller and fewer runs (10^4 and 10^5 residents, short runs): about a minute")
-    p.add_argument("--json", dest="json_out", metavar="FILE", help="also write every figure as JSON")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller and fewer runs (10^4 and 10^5 residents, short runs): about 15 s",
+    )
+    p.add_argument(
+        "--json", dest="json_out", metavar="FILE", help="also write every figure as JSON"
+    )
     p.set_defaults(func=main)
 
 
@@ -50,9 +56,16 @@ def main(args: argparse.Namespace) -> int:
             from experiments.cli import InputError
 
             raise InputError(f"--json: folder {out.parent} does not exist")
-    result = run_bench(QUICK if args.quick else FULL, quick=args.quick, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    result = run_bench(
+        QUICK if args.quick else FULL,
+        quick=args.quick,
+        progress=lambda m: print(m, file=sys.stderr, flush=True),
+    )
     print(format_table(result))
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps(_clean(result.to_json()), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        Path(args.json_out).write_text(
+            json.dumps(_clean(result.to_json()), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
         print(f"wrote {args.json_out}")
     return 0

@@ -65,7 +65,8 @@ class Cultivation(Policy):
             novices = [v for v in o.team if v.skill == 0]
             if novices:
                 model.promote_volunteer(novices[0])
-            pool = np.flatnonzero((res.community == o.community) & (res.vol_state == V_REGISTERED))
+            block = res.members(o.community)
+            pool = block.start + np.flatnonzero(res.vol_state[block] == V_REGISTERED)
             if len(pool):
                 v = model.activate_volunteer(int(rng.choice(pool)))
                 v.team = o
@@ -324,7 +325,8 @@ class ProjectTeams(Policy):
             if id(con) in self._seen:
                 continue
             self._seen.add(id(con))
-            pool = np.flatnonzero((res.community == con.community) & (res.vol_state == V_REGISTERED))
+            block = res.members(con.community)
+            pool = block.start + np.flatnonzero(res.vol_state[block] == V_REGISTERED)
             k = min(len(pool), self.pars.team_size)
             for r in rng.choice(pool, size=k, replace=False) if k else ():
                 v = model.activate_volunteer(int(r))

@@ -98,13 +98,15 @@ class SurveysAndLeaders(Policy):
         rng = model.streams.weekly("leaders", model.week)
         new = rng.poisson(n_sw * pr.leaders_per_sw / 52.0)
         for c in np.flatnonzero(new):
-            cand = np.flatnonzero((res.community == c) & ~res.leader)
+            block = res.members(int(c))
+            cand = block.start + np.flatnonzero(~res.leader[block])
             if len(cand):
                 res.leader[rng.choice(cand, size=min(len(cand), int(new[c])), replace=False)] = True
         leaders = np.bincount(res.community[res.leader], minlength=res.n_communities)
         recruits = rng.poisson(leaders * pr.recruits_per_leader / 52.0)
         for c in np.flatnonzero(recruits):
-            cand = np.flatnonzero((res.community == c) & (res.vol_state != V_ACTIVE))
+            block = res.members(int(c))
+            cand = block.start + np.flatnonzero(res.vol_state[block] != V_ACTIVE)
             for r in rng.choice(cand, size=min(len(cand), int(recruits[c])), replace=False) if len(cand) else ():
                 model.activate_volunteer(int(r))
 

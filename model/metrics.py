@@ -90,7 +90,8 @@ class Recorder:
         d["needs_arisen"][w] = self.arisen_week
         d["needs_met"][w] = len(met)
         d["needs_abandoned"][w] = len(ab)
-        d["needs_pending"][w] = nt.n - lo - int(np.isin(nt.status[lo : nt.n], (MET, ABANDONED)).sum())
+        st = nt.status[lo : nt.n]
+        d["needs_pending"][w] = nt.n - lo - int(np.count_nonzero(st == MET)) - int(np.count_nonzero(st == ABANDONED))
         self.cum["arisen"] += self.arisen_week
         self.cum["met"] += len(met)
         self.cum["abandoned"] += len(ab)

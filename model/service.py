@@ -133,6 +133,7 @@ class ServiceDesk:
         # Switches set by policies.
         self.street_scope = False
         self.referrals = False
+        self._street_open = False  # whether idle providers are filed in the street's pools too
         self.publicity = False
         self.record_priority = False
         self.codelivery_share = 0.0
@@ -276,7 +277,19 @@ class ServiceDesk:
             key -= 0.1 * s.stars
         entry = (key, since, next(self._seq), s.token, s)
         heappush(self.idle[s.community * 3 + s.skill], entry)
-        heappush(self.idle[self.street * 3 + s.skill], entry)
+        if self._street_open:
+            heappush(self.idle[self.street * 3 + s.skill], entry)
+
+    def _open_street(self) -> None:
+        """The first need routed street-wide: from now on idle providers are also filed in the
+        street's idle pools, starting with those idle now (their current entries). Until then
+        nobody searches those pools, so filing there would be wasted work."""
+        self._street_open = True
+        srow = self.street * 3
+        for row in range(self.street * 3):
+            for e in self.idle[row]:
+                if e[4].token == e[3] and e[4].parked:
+                    heappush(self.idle[srow + row % 3], e)
 
     def unpark(self, s: Provider) -> None:
         """Wake a parked provider with STOP: it leaves."""
@@ -545,6 +558,8 @@ class ServiceDesk:
             rec.flags |= F_REFERRED
             nt.flags[nid] = rec.flags
             self.week_referrals += 1
+        if street and not self._street_open:
+            self._open_street()
         s = self._find_idle(c, level, street, now)
         if s is not None:
             self._start(s, rec, now)

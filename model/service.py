@@ -25,9 +25,10 @@ Shifts are planned a week at a time, at each week boundary (`_planner`):
   only for the next shift of a volunteer whose queues are not empty (`_heat`, when a queue
   fills). With the information platform about nine in ten volunteer shifts cost no event.
 
-A provider idle in its shift sits in the idle pools of its community and of the street: heaps
-ordered by published reputation and volunteer stars, then by how long the provider has been idle;
-an arriving need takes the first idle provider able to serve it.
+A provider idle in its shift sits in the idle pool of its community and skill: a heap ordered by
+published reputation and volunteer stars, then by how long the provider has been idle. An
+arriving need takes the first idle provider able to serve it, from its own community first and,
+when it is in street scope, then from the best of the other communities' pool heads.
 
 Queues are FIFO per (community, level), plus one street-wide queue per level that the
 information platform posts to and that referrals and joint meetings move needs into. Time-bank
@@ -122,7 +123,7 @@ class ServiceDesk:
         n_codes = (nc + 1) * 3  # queue code = row * 3 + level (row nc: the street)
         self.queues: list[deque[_Need]] = [deque() for _ in range(n_codes)]
         self.qlen = [0] * n_codes  # needs waiting per queue (records whose code is that queue)
-        self.idle: list[list] = [[] for _ in range(n_codes)]
+        self.idle: list[list] = [[] for _ in range(nc * 3)]  # idle pools by community * 3 + skill
         self.roster = np.zeros((nc, 3), dtype=np.int64)  # providers on roster by community, skill
         self._roster = [[0, 0, 0] for _ in range(nc)]  # the same counts as Python ints (hot path)
         self._seq = itertools.count()
@@ -133,7 +134,6 @@ class ServiceDesk:
         # Switches set by policies.
         self.street_scope = False
         self.referrals = False
-        self._street_open = False  # whether idle providers are filed in the street's pools too
         self.publicity = False
         self.record_priority = False
         self.codelivery_share = 0.0
@@ -182,8 +182,7 @@ class ServiceDesk:
         self.env.process(self._planner())
 
     def reset_week(self) -> None:
-        """Clear the weekly accumulators, and drop the stale entries of large idle pools (a pool
-        nobody searches, such as the street's without street-wide matching, would grow)."""
+        """Clear the weekly accumulators, and drop the stale entries of large idle pools."""
         if hasattr(self, "week_busy"):
             now = self.env.now
             for i, heap in enumerate(self.idle):
@@ -266,30 +265,15 @@ class ServiceDesk:
 
     # ------------------------------------------------------------------ idle pools
     def park(self, s: Provider, since: float) -> None:
-        """File an idle provider in the idle pools of its community and of the street, best
-        published reputation (and, for volunteers, most stars) first, then idle longest (since
-        `since`). A new token makes its older entries stale: pools are cleaned lazily, as entries
-        surface."""
+        """File an idle provider in the idle pool of its community and skill, best published
+        reputation (and, for volunteers, most stars) first, then idle longest (since `since`). A
+        new token makes its older entries stale: pools are cleaned lazily, as entries surface."""
         s.parked = True
         s.token += 1
         key = -s.reputation if self.publicity else 0.0
         if self.record_priority and s.kind == _VOLUNTEER:
             key -= 0.1 * s.stars
-        entry = (key, since, next(self._seq), s.token, s)
-        heappush(self.idle[s.community * 3 + s.skill], entry)
-        if self._street_open:
-            heappush(self.idle[self.street * 3 + s.skill], entry)
-
-    def _open_street(self) -> None:
-        """The first need routed street-wide: from now on idle providers are also filed in the
-        street's idle pools, starting with those idle now (their current entries). Until then
-        nobody searches those pools, so filing there would be wasted work."""
-        self._street_open = True
-        srow = self.street * 3
-        for row in range(self.street * 3):
-            for e in self.idle[row]:
-                if e[4].token == e[3] and e[4].parked:
-                    heappush(self.idle[srow + row % 3], e)
+        heappush(self.idle[s.community * 3 + s.skill], (key, since, next(self._seq), s.token, s))
 
     def unpark(self, s: Provider) -> None:
         """Wake a parked provider with STOP: it leaves."""
@@ -313,17 +297,37 @@ class ServiceDesk:
         if now >= self._vdue:
             self._catch_up(now)
         idle = self.idle
-        srow = self.street * 3
         for sk in self._serving_skills[level]:
             if idle[c * 3 + sk]:
                 s = self._pop_idle(c * 3 + sk, now)
                 if s is not None:
                     return s
-            if street and idle[srow + sk]:
-                s = self._pop_idle(srow + sk, now)
+            if street:
+                s = self._pop_street(sk, now)
                 if s is not None:
                     return s
         return None
+
+    def _pop_street(self, skill: int, now: float) -> Provider | None:
+        """The first idle provider of a skill in the whole street: the best of the communities'
+        pool heads (each pool a heap, so the street's first is the least of their firsts; entries
+        are unique by their sequence number, so the order is total)."""
+        idle = self.idle
+        best = best_heap = None
+        for row in range(skill, self.street * 3, 3):
+            heap = idle[row]
+            while heap:
+                e = heap[0]
+                s = e[4]
+                if s.token == e[3] and s.parked and s.shift_end > now:
+                    if best is None or e < best:
+                        best, best_heap = e, heap
+                    break
+                heappop(heap)
+        if best is None:
+            return None
+        heappop(best_heap)
+        return best[4]
 
     # ------------------------------------------------------------------ shifts
     def _planner(self):
@@ -558,8 +562,6 @@ class ServiceDesk:
             rec.flags |= F_REFERRED
             nt.flags[nid] = rec.flags
             self.week_referrals += 1
-        if street and not self._street_open:
-            self._open_street()
         s = self._find_idle(c, level, street, now)
         if s is not None:
             self._start(s, rec, now)

@@ -15,7 +15,14 @@ def git_hash(root: str | Path | None = None) -> str | None:
     """The current commit of the repository holding this package (None outside git)."""
     root = Path(root) if root else Path(__file__).resolve().parents[1]
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=False)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
@@ -37,4 +44,9 @@ def now_iso() -> str:
 
 def provenance() -> dict:
     """Versions, git hash, host and creation time."""
-    return {"versions": versions(), "git_hash": git_hash(), "host": platform.node(), "created": now_iso()}
+    return {
+        "versions": versions(),
+        "git_hash": git_hash(),
+        "host": platform.node(),
+        "created": now_iso(),
+    }

@@ -66,7 +66,9 @@ def read_yaml(path: Path) -> dict:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ScenarioError(path, "(top level)", f"expected a mapping of keys, got {type(data).__name__}")
+        raise ScenarioError(
+            path, "(top level)", f"expected a mapping of keys, got {type(data).__name__}"
+        )
     return data
 
 
@@ -86,7 +88,9 @@ def resolve(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     if not base_path.exists():
         raise ScenarioError(path, "extends", f"base file not found: {base_ref}")
     base = resolve(base_path, (*_chain, path))
-    merged = deep_merge({k: v for k, v in base.items() if k not in ("name", "description", "extends")}, data)
+    merged = deep_merge(
+        {k: v for k, v in base.items() if k not in ("name", "description", "extends")}, data
+    )
     return merged
 
 

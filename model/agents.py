@@ -46,7 +46,9 @@ class Provider(mesa.Agent):
     kind: Kind = Kind.STAFF
     paid: bool = True
 
-    def __init__(self, model: LinkageModel, community: int, skill: int, weekly_hours: float, quality: float) -> None:
+    def __init__(
+        self, model: LinkageModel, community: int, skill: int, weekly_hours: float, quality: float
+    ) -> None:
         super().__init__(model)
         self.community = int(community)
         self.skill = int(skill)
@@ -130,7 +132,15 @@ class Volunteer(Provider):
     kind = Kind.VOLUNTEER
     paid = False
 
-    def __init__(self, model: LinkageModel, resident: int, community: int, skill: int, quality: float, hours: float) -> None:
+    def __init__(
+        self,
+        model: LinkageModel,
+        resident: int,
+        community: int,
+        skill: int,
+        quality: float,
+        hours: float,
+    ) -> None:
         super().__init__(model, community, skill, hours, quality)
         self.resident = int(resident)
         self.record_hours = 0.0
@@ -144,7 +154,9 @@ class Volunteer(Provider):
         raise TypeError("a volunteer's shifts are drawn with Volunteer.plan_week")
 
     @staticmethod
-    def plan_week(model: LinkageModel, volunteers: list[Volunteer], week: int) -> tuple[list[float], list[Volunteer], list[float]]:
+    def plan_week(
+        model: LinkageModel, volunteers: list[Volunteer], week: int
+    ) -> tuple[list[float], list[Volunteer], list[float]]:
         """Who of `volunteers` serves in `week`, and when: (starts, volunteers, ends), one shift
         each, sorted by start.
 
@@ -232,7 +244,9 @@ class SocialOrganization(mesa.Agent):
         return sum(s.quality for s in self.staff) / len(self.staff)
 
     def weekly_cost(self) -> float:
-        return sum(s.salary for s in self.staff) / 52.0 + (self.model.p.providers.activity_cost if self.org_kind == "endogenous" else 0.0)
+        return sum(s.salary for s in self.staff) / 52.0 + (
+            self.model.p.providers.activity_cost if self.org_kind == "endogenous" else 0.0
+        )
 
     def close(self) -> None:
         """Close the organization: staff leave, the team disbands, contracts end."""
@@ -258,7 +272,9 @@ class Community(mesa.Agent):
         venue_hours: Activity-room hours per week.
     """
 
-    def __init__(self, model: LinkageModel, index: int, n_residents: int, venue_hours: float) -> None:
+    def __init__(
+        self, model: LinkageModel, index: int, n_residents: int, venue_hours: float
+    ) -> None:
         super().__init__(model)
         self.index = index
         self.n_residents = int(n_residents)

@@ -91,7 +91,9 @@ class Recorder:
         d["needs_met"][w] = len(met)
         d["needs_abandoned"][w] = len(ab)
         st = nt.status[lo : nt.n]
-        d["needs_pending"][w] = nt.n - lo - int(np.count_nonzero(st == MET)) - int(np.count_nonzero(st == ABANDONED))
+        d["needs_pending"][w] = (
+            nt.n - lo - int(np.count_nonzero(st == MET)) - int(np.count_nonzero(st == ABANDONED))
+        )
         self.cum["arisen"] += self.arisen_week
         self.cum["met"] += len(met)
         self.cum["abandoned"] += len(ab)
@@ -99,8 +101,12 @@ class Recorder:
         sat = m.satisfaction_of(met)
         resolved = len(met) + len(ab)
         d["need_satisfaction_rate"][w] = sat.sum() / resolved if resolved else np.nan
-        d["mean_wait_hours"][w] = float((nt.t_start[met] - nt.t_raise[met]).mean()) if len(met) else np.nan
-        g_res = np.bincount(np.concatenate([nt.group[met], nt.group[ab]]).astype(np.int64), minlength=len(GROUPS))
+        d["mean_wait_hours"][w] = (
+            float((nt.t_start[met] - nt.t_raise[met]).mean()) if len(met) else np.nan
+        )
+        g_res = np.bincount(
+            np.concatenate([nt.group[met], nt.group[ab]]).astype(np.int64), minlength=len(GROUPS)
+        )
         g_sat = np.bincount(nt.group[met].astype(np.int64), weights=sat, minlength=len(GROUPS))
         for gi, g in enumerate(GROUPS):
             d[f"satisfaction_{g}"][w] = g_sat[gi] / g_res[gi] if g_res[gi] else np.nan
@@ -114,10 +120,14 @@ class Recorder:
         d["volunteer_duty_hours"][w] = desk.week_shift[Kind.VOLUNTEER]
         d["sw_count"][w] = len(m.agents_by_type.get(SocialWorker, ()))
         shift = desk.week_shift[Kind.SOCIAL_WORKER]
-        d["sw_utilization"][w] = min(1.0, desk.week_busy[Kind.SOCIAL_WORKER] / shift) if shift > 0 else np.nan
+        d["sw_utilization"][w] = (
+            min(1.0, desk.week_busy[Kind.SOCIAL_WORKER] / shift) if shift > 0 else np.nan
+        )
         d["so_count"][w] = len(m.organizations)
         d["referrals"][w] = desk.week_referrals
-        d["joint_meeting_resolutions"][w] = int((nt.flags[met] & F_ESCALATED).astype(bool).sum()) if len(met) else 0
+        d["joint_meeting_resolutions"][w] = (
+            int((nt.flags[met] & F_ESCALATED).astype(bool).sum()) if len(met) else 0
+        )
         total = 0.0
         for c in CHANNELS:
             d[f"spending_{c}"][w] = m.gov.spent_week[c]
@@ -167,16 +177,24 @@ class Recorder:
             "needs_met_rate": n_met / arisen if arisen else float("nan"),
             "mean_wait_hours": float(waits.mean()) if n_met else float("nan"),
             "p90_wait_hours": float(np.percentile(waits, 90)) if n_met else float("nan"),
-            "professional_match_rate": float((nt.skill[met_ids] >= nt.level[met_ids]).mean()) if n_met else float("nan"),
+            "professional_match_rate": float((nt.skill[met_ids] >= nt.level[met_ids]).mean())
+            if n_met
+            else float("nan"),
             "service_quality_mean": float(nt.quality[met_ids].mean()) if n_met else float("nan"),
         }
         lvl2 = nt.level[cohort] == 2
-        out["professional_needs_satisfaction"] = float(sat_all[lvl2].mean()) if lvl2.any() else float("nan")
+        out["professional_needs_satisfaction"] = (
+            float(sat_all[lvl2].mean()) if lvl2.any() else float("nan")
+        )
         fl = nt.flags[cohort]
         hid = (fl & F_HIDDEN).astype(bool)
-        out["hidden_discovered_share"] = float((fl[hid] & F_DISCOVERED).astype(bool).mean()) if hid.any() else float("nan")
+        out["hidden_discovered_share"] = (
+            float((fl[hid] & F_DISCOVERED).astype(bool).mean()) if hid.any() else float("nan")
+        )
         lvl0 = nt.level[cohort] == 0
-        out["level0_needs_met_rate"] = float((st[lvl0] == MET).mean()) if lvl0.any() else float("nan")
+        out["level0_needs_met_rate"] = (
+            float((st[lvl0] == MET).mean()) if lvl0.any() else float("nan")
+        )
         spend = {c: float(d[f"spending_{c}"][post].sum()) for c in CHANNELS}
         total = float(sum(spend.values()))
         years = (n_weeks - w0) / 52.0
@@ -188,13 +206,23 @@ class Recorder:
         out["active_volunteers"] = float(act.mean())
         out["registered_volunteers"] = float(reg.mean())
         out["volunteer_hours"] = float(d["volunteer_hours"][post].sum())
-        out["volunteer_hours_per_registered_year"] = out["volunteer_hours"] / out["registered_volunteers"] / years if out["registered_volunteers"] > 0 and years > 0 else 0.0
+        out["volunteer_hours_per_registered_year"] = (
+            out["volunteer_hours"] / out["registered_volunteers"] / years
+            if out["registered_volunteers"] > 0 and years > 0
+            else 0.0
+        )
         duty = float(d["volunteer_duty_hours"][post].sum())
-        out["volunteer_duty_hours_per_registered_year"] = duty / out["registered_volunteers"] / years if out["registered_volunteers"] > 0 and years > 0 else 0.0
+        out["volunteer_duty_hours_per_registered_year"] = (
+            duty / out["registered_volunteers"] / years
+            if out["registered_volunteers"] > 0 and years > 0
+            else 0.0
+        )
         drops = d["volunteer_dropouts"][post]
         prev_act = d["active_volunteers"][max(0, w0 - 1) : n_weeks - 1]
         k = min(len(drops), len(prev_act))
-        wk_rate = float(drops[:k].sum() / prev_act[:k].sum()) if k and prev_act[:k].sum() > 0 else 0.0
+        wk_rate = (
+            float(drops[:k].sum() / prev_act[:k].sum()) if k and prev_act[:k].sum() > 0 else 0.0
+        )
         out["volunteer_retention_annual"] = float((1.0 - wk_rate) ** 52)
         out["timebank_hours_deposited"] = float(d["timebank_hours_deposited"][post].sum())
         out["timebank_hours_redeemed"] = float(d["timebank_hours_redeemed"][post].sum())
@@ -206,7 +234,9 @@ class Recorder:
         util = d["sw_utilization"][post]
         out["sw_utilization"] = float(np.nanmean(util)) if np.isfinite(util).any() else float("nan")
         out["referrals"] = float(d["referrals"][post].sum())
-        out["joint_meeting_resolutions"] = float((nt.flags[met_ids] & F_ESCALATED).astype(bool).sum())
+        out["joint_meeting_resolutions"] = float(
+            (nt.flags[met_ids] & F_ESCALATED).astype(bool).sum()
+        )
         out["trust_mean"] = float(m.residents.trust.mean())
         for c in CHANNELS:
             out[f"spending_{c}"] = spend[c]
@@ -271,7 +301,9 @@ def check_invariants(model: LinkageModel, summary: dict[str, float] | None = Non
             out.append(f"channel {c} over its envelope")
     tb = model.tb
     bal = float(model.residents.tb_balance.sum())
-    if abs(bal - (tb["deposited"] - tb["redeemed"] - tb["expired"])) > 1e-6 * max(1.0, tb["deposited"]):
+    if abs(bal - (tb["deposited"] - tb["redeemed"] - tb["expired"])) > 1e-6 * max(
+        1.0, tb["deposited"]
+    ):
         out.append(f"time bank: balance {bal:.4f} != deposited - redeemed - expired")
     res = model.residents
     per_account = res.tb_balance - (res.tb_deposited - res.tb_redeemed - res.tb_expired)
@@ -281,7 +313,13 @@ def check_invariants(model: LinkageModel, summary: dict[str, float] | None = Non
         out.append("time bank: negative account")
     if model.timebank_on and (model.residents.tb_balance > model.tb_cap + 1e-9).any():
         out.append("time bank: account above cap")
-    for k in ("need_satisfaction_rate", "needs_met_rate", "professional_match_rate", "sw_utilization", "volunteer_retention_annual"):
+    for k in (
+        "need_satisfaction_rate",
+        "needs_met_rate",
+        "professional_match_rate",
+        "sw_utilization",
+        "volunteer_retention_annual",
+    ):
         v = s.get(k, float("nan"))
         if np.isfinite(v) and not (-1e-12 <= v <= 1 + 1e-12):
             out.append(f"{k} = {v} outside [0, 1]")

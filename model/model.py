@@ -100,7 +100,9 @@ class LinkageModel(mesa.Model):
             params = Params.model_validate(params)
         seed = 0 if seed is None else int(seed)
         self.streams = Streams(seed)
-        super().__init__(rng=np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(1,))))
+        super().__init__(
+            rng=np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(1,)))
+        )
         self.p = p = params
         self.seed = seed
         self.week = 0
@@ -117,7 +119,9 @@ class LinkageModel(mesa.Model):
         self.participation_boost = 1.0
         self.discovery_extra = np.zeros(nc)
         self.recruitment_mult = 1.0
-        self.recruitment_extra = 0.0  # residents per 1,000 per year joining regardless of propensity
+        self.recruitment_extra = (
+            0.0  # residents per 1,000 per year joining regardless of propensity
+        )
         self.hazard_recognized = 1.0  # hazard multiplier for volunteers with a star (recognition)
         self.hazard_credit = 1.0  # hazard multiplier for volunteers holding time-bank credit
         self.hazard_supervised = 1.0  # hazard multiplier for volunteers in a supervised team
@@ -128,7 +132,9 @@ class LinkageModel(mesa.Model):
         self.tb_redeem_share = 0.0
         self.tb_price = 0.0
         self.tb_expiry_weeks = 0
-        self.tb_bankable = np.ones(len(p.needs), dtype=bool)  # need types whose service earns credit
+        self.tb_bankable = np.ones(
+            len(p.needs), dtype=bool
+        )  # need types whose service earns credit
         self.sw_hours_factor = 1.0
         self.credit_weight = 0.0  # weight of published reputation in procurement (credit policy)  # share of SW service hours left after surveys
         self.extra_channels: set[str] = set()  # channels with an active programme (set by policies)
@@ -160,23 +166,32 @@ class LinkageModel(mesa.Model):
                 com.workers.append(self.hire(CommunityWorker, com.index, 1, "cw", q))
         # Embedded agencies with their core social workers, spread over communities.
         for i in range(p.providers.embedded_orgs):
-            org = SocialOrganization(self, "embedded", i % len(self.communities), p.providers.embedded_reserve)
+            org = SocialOrganization(
+                self, "embedded", i % len(self.communities), p.providers.embedded_reserve
+            )
             for q in self._quality(rng, p.providers.embedded_core_sw):
                 if self.sw_available() >= 1:
                     q = float(np.clip(q + org.quality_offset, 0.05, 1.0))
                     self.hire(SocialWorker, org.community, 2, "sw", q, employer=org)
         # Community social organizations.
-        n_endo = np.floor(p.providers.endogenous_orgs_per_community * np.ones(len(self.communities)) + rng.random(len(self.communities))).astype(int)
+        n_endo = np.floor(
+            p.providers.endogenous_orgs_per_community * np.ones(len(self.communities))
+            + rng.random(len(self.communities))
+        ).astype(int)
         for c, k in enumerate(n_endo):
             for _ in range(k):
                 self.found_organization(c, p.providers.endogenous_reserve)
         # Registered and active volunteers.
         res = self.residents
         vp = p.volunteers
-        reg = rng.random(res.n) < vp.registered_share * res.vol_propensity / res.vol_propensity.mean()
+        reg = (
+            rng.random(res.n) < vp.registered_share * res.vol_propensity / res.vol_propensity.mean()
+        )
         res.vol_state[reg] = V_REGISTERED
         act = reg & (rng.random(res.n) < vp.active_share)
-        res.vol_since[act] = -(rng.exponential(MEAN_TENURE_YEARS * 52, act.sum())).astype(np.int32)  # mean tenure 2.9 y
+        res.vol_since[act] = -(rng.exponential(MEAN_TENURE_YEARS * 52, act.sum())).astype(
+            np.int32
+        )  # mean tenure 2.9 y
         for r in np.flatnonzero(act):
             self.activate_volunteer(int(r), skill=int(rng.random() < vp.initial_skill1_share))
 
@@ -187,7 +202,15 @@ class LinkageModel(mesa.Model):
     def sw_available(self) -> float:
         return self.sw_pool - self.sw_employed()
 
-    def hire(self, cls: type[Provider], community: int, skill: int, role: str, quality: float, employer: SocialOrganization | None = None) -> Provider:
+    def hire(
+        self,
+        cls: type[Provider],
+        community: int,
+        skill: int,
+        role: str,
+        quality: float,
+        employer: SocialOrganization | None = None,
+    ) -> Provider:
         """Create a paid provider and put it on the roster.
 
         Args:
@@ -245,7 +268,9 @@ class LinkageModel(mesa.Model):
             self.desk.change_skill(v, 1)
             self.residents.vol_skill[v.resident] = 1
 
-    def volunteer_served(self, v: Volunteer, hours: float, rating: float | None, nid: int = -1) -> None:
+    def volunteer_served(
+        self, v: Volunteer, hours: float, rating: float | None, nid: int = -1
+    ) -> None:
         """Service record, stars, motivation and time-bank deposit after a volunteer's service
         (of need `nid`; assisting a social worker passes the need assisted)."""
         res = self.residents
@@ -295,7 +320,9 @@ class LinkageModel(mesa.Model):
         members = block.start + np.flatnonzero(res.vol_state[block] == V_ACTIVE)
         if len(members):
             rng = self.streams.get("teams")
-            pick = rng.choice(members, size=min(len(members), self.p.providers.endogenous_team), replace=False)
+            pick = rng.choice(
+                members, size=min(len(members), self.p.providers.endogenous_team), replace=False
+            )
             for r in pick:
                 v = self.volunteers.get(int(r))
                 if v is not None and v.team is None:
@@ -389,7 +416,9 @@ class LinkageModel(mesa.Model):
             while len(com.block_staff) > k:
                 com.block_staff.pop().leave()
             while len(com.block_staff) < k:
-                com.block_staff.append(self.hire(CommunityWorker, com.index, 1, "cw", float(self._quality(rng, 1)[0])))
+                com.block_staff.append(
+                    self.hire(CommunityWorker, com.index, 1, "cw", float(self._quality(rng, 1)[0]))
+                )
 
     # ------------------------------------------------------------------ phase 4
     def _volunteer_turnover(self) -> None:
@@ -400,11 +429,15 @@ class LinkageModel(mesa.Model):
         if len(act):
             # The published retention is a population figure: scale the zero-tenure hazard so the
             # average over the starting tenure mix (exponential, mean 2.9 years) matches it.
-            base = -math.log(vp.retention_annual) / 52.0 * (1.0 + vp.tenure_effect * MEAN_TENURE_YEARS)
+            base = (
+                -math.log(vp.retention_annual) / 52.0 * (1.0 + vp.tenure_effect * MEAN_TENURE_YEARS)
+            )
             tenure = np.maximum(0, self.week - res.vol_since[act]) / 52.0
             hz = base * np.exp(-vp.tenure_effect * tenure)
             if self.star_hours and self.hazard_recognized != 1.0:
-                hz = np.where(res.vol_hours[act] >= self.star_hours[0], hz * self.hazard_recognized, hz)
+                hz = np.where(
+                    res.vol_hours[act] >= self.star_hours[0], hz * self.hazard_recognized, hz
+                )
             if self.timebank_on and self.hazard_credit != 1.0:
                 hz = np.where(res.tb_balance[act] > 0, hz * self.hazard_credit, hz)
             if self.hazard_supervised != 1.0:
@@ -423,7 +456,9 @@ class LinkageModel(mesa.Model):
         if p_max <= 0:
             return
         k = int(rng.binomial(res.n, p_max))
-        cand = np.sort(rng.choice(res.n, size=k, replace=False)) if k else np.zeros(0, dtype=np.int64)
+        cand = (
+            np.sort(rng.choice(res.n, size=k, replace=False)) if k else np.zeros(0, dtype=np.int64)
+        )
         cand = cand[res.vol_state[cand] != V_ACTIVE]
         p_join = scale * res.vol_propensity[cand].astype(np.float64) * res.trust[cand] + extra
         joined = cand[rng.random(len(cand)) * p_max < p_join]
@@ -501,7 +536,9 @@ class LinkageModel(mesa.Model):
         ids = lo + np.flatnonzero(st_all == HIDDEN)
         if len(ids):
             comm = nt.community[ids]
-            pdisc = (BASE_DISCOVERY + self.discovery_extra[comm]) * (0.5 + res.trust[nt.resident[ids]])
+            pdisc = (BASE_DISCOVERY + self.discovery_extra[comm]) * (
+                0.5 + res.trust[nt.resident[ids]]
+            )
             found = ids[rng.random(len(ids)) < np.minimum(pdisc, 1.0)]
             if len(found):
                 nt.status[found] = HELD
@@ -543,7 +580,9 @@ class LinkageModel(mesa.Model):
         lo = self.recorder.open_from()
         st = nt.status[lo : nt.n]
         dl = nt.deadline[lo : nt.n]
-        over = lo + np.flatnonzero(((st == HIDDEN) | (st == HELD) | (st == WAITING)) & (dl <= t_end))
+        over = lo + np.flatnonzero(
+            ((st == HIDDEN) | (st == HELD) | (st == WAITING)) & (dl <= t_end)
+        )
         if len(over):
             nt.status[over] = ABANDONED
             nt.t_end[over] = nt.deadline[over]
@@ -552,7 +591,13 @@ class LinkageModel(mesa.Model):
         met = np.array(self.desk.met_ids, dtype=np.int64)
         ab = np.array(self.desk.abandoned_ids, dtype=np.int64)
         sat = self.satisfaction_of(met)
-        self.residents.apply_outcomes(nt.resident[met], sat, nt.resident[ab], self.p.street.trust_gain, self.p.street.trust_loss)
+        self.residents.apply_outcomes(
+            nt.resident[met],
+            sat,
+            nt.resident[ab],
+            self.p.street.trust_gain,
+            self.p.street.trust_loss,
+        )
         if self.timebank_on and self.tb_expiry_weeks > 0:
             res = self.residents
             dormant = (res.tb_balance > 0) & (self.week - res.tb_last >= self.tb_expiry_weeks)

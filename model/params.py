@@ -17,16 +17,55 @@ from model.schema import ASSUMPTION, CHANNELS, GROUPS, P, Section  # noqa: E402,
 
 
 class RunParams(Section):
-    weeks: int = P(260, 1, 5200, "weeks", "Run length; one Mesa step is one week.", "DESIGN.md: 5 years by default")
-    warmup_weeks: int = P(52, 0, 2600, "weeks", "Weeks excluded from summary metrics (the system fills up).", ASSUMPTION + "; range 0-104")
+    weeks: int = P(
+        260,
+        1,
+        5200,
+        "weeks",
+        "Run length; one Mesa step is one week.",
+        "DESIGN.md: 5 years by default",
+    )
+    warmup_weeks: int = P(
+        52,
+        0,
+        2600,
+        "weeks",
+        "Weeks excluded from summary metrics (the system fills up).",
+        ASSUMPTION + "; range 0-104",
+    )
 
 
 class GroupShares(Section):
-    elderly: float = P(0.19, 0, 1, "share", "Residents aged 60+.", "7th national census 2020: 18.7% aged 60+")
-    minor: float = P(0.17, 0, 1, "share", "Residents under 18 in the minors' group.", "7th national census 2020: 17.95% aged 0-14")
-    migrant: float = P(0.12, 0, 1, "share", "Migrant workers (外来务工人员).", ASSUMPTION + " (urban street; range 0.05-0.35)")
-    disabled: float = P(0.06, 0, 1, "share", "Persons with disabilities.", "CDPF 2006 survey: 85 million, about 6.3% of the population")
-    low_income: float = P(0.03, 0, 1, "share", "Low-income families (低保/低收入).", ASSUMPTION + " (range 0.01-0.08)")
+    elderly: float = P(
+        0.19, 0, 1, "share", "Residents aged 60+.", "7th national census 2020: 18.7% aged 60+"
+    )
+    minor: float = P(
+        0.17,
+        0,
+        1,
+        "share",
+        "Residents under 18 in the minors' group.",
+        "7th national census 2020: 17.95% aged 0-14",
+    )
+    migrant: float = P(
+        0.12,
+        0,
+        1,
+        "share",
+        "Migrant workers (外来务工人员).",
+        ASSUMPTION + " (urban street; range 0.05-0.35)",
+    )
+    disabled: float = P(
+        0.06,
+        0,
+        1,
+        "share",
+        "Persons with disabilities.",
+        "CDPF 2006 survey: 85 million, about 6.3% of the population",
+    )
+    low_income: float = P(
+        0.03, 0, 1, "share", "Low-income families (低保/低收入).", ASSUMPTION + " (range 0.01-0.08)"
+    )
 
     @model_validator(mode="after")
     def _sum(self) -> GroupShares:
@@ -37,118 +76,567 @@ class GroupShares(Section):
 
 
 class StreetParams(Section):
-    n_communities: int = P(10, 1, 200, "communities", "Communities (社区) in the street (街道).", ASSUMPTION + " (a typical urban street has 8-15)")
-    n_residents: int = P(50_000, 50, 5_000_000, "residents", "Residents in the street.", ASSUMPTION + " (urban streets: 30,000-100,000)")
-    community_size_cv: float = P(0.3, 0, 1, "ratio", "Coefficient of variation of community sizes.", ASSUMPTION + " (range 0-0.6)")
-    groups: GroupShares = Field(default_factory=GroupShares, description="Resident group shares; the rest are 'general'.")
-    venue_hours: float = P(60.0, 0, 10_000, "hours/week", "Activity-room hours per community per week (服务用房); group activities compete for them.", ASSUMPTION + " (range 20-200)")
-    activity_group_size: float = P(8.0, 1, 100, "residents", "Residents served together in one group activity.", ASSUMPTION + " (range 4-20)")
-    initial_trust: float = P(0.5, 0, 1, "0-1", "Mean initial trust of residents in community services.", ASSUMPTION + " (range 0.3-0.7)")
-    trust_gain: float = P(0.05, 0, 1, "per need", "Trust gained when a need is met (times quality).", ASSUMPTION + " (range 0.01-0.1)")
-    trust_loss: float = P(0.08, 0, 1, "per need", "Trust lost when a need is abandoned.", ASSUMPTION + " (range 0.02-0.15)")
+    n_communities: int = P(
+        10,
+        1,
+        200,
+        "communities",
+        "Communities (社区) in the street (街道).",
+        ASSUMPTION + " (a typical urban street has 8-15)",
+    )
+    n_residents: int = P(
+        50_000,
+        50,
+        5_000_000,
+        "residents",
+        "Residents in the street.",
+        ASSUMPTION + " (urban streets: 30,000-100,000)",
+    )
+    community_size_cv: float = P(
+        0.3,
+        0,
+        1,
+        "ratio",
+        "Coefficient of variation of community sizes.",
+        ASSUMPTION + " (range 0-0.6)",
+    )
+    groups: GroupShares = Field(
+        default_factory=GroupShares, description="Resident group shares; the rest are 'general'."
+    )
+    venue_hours: float = P(
+        60.0,
+        0,
+        10_000,
+        "hours/week",
+        "Activity-room hours per community per week (服务用房); group activities compete for them.",
+        ASSUMPTION + " (range 20-200)",
+    )
+    activity_group_size: float = P(
+        8.0,
+        1,
+        100,
+        "residents",
+        "Residents served together in one group activity.",
+        ASSUMPTION + " (range 4-20)",
+    )
+    initial_trust: float = P(
+        0.5,
+        0,
+        1,
+        "0-1",
+        "Mean initial trust of residents in community services.",
+        ASSUMPTION + " (range 0.3-0.7)",
+    )
+    trust_gain: float = P(
+        0.05,
+        0,
+        1,
+        "per need",
+        "Trust gained when a need is met (times quality).",
+        ASSUMPTION + " (range 0.01-0.1)",
+    )
+    trust_loss: float = P(
+        0.08,
+        0,
+        1,
+        "per need",
+        "Trust lost when a need is abandoned.",
+        ASSUMPTION + " (range 0.02-0.15)",
+    )
 
 
 class NeedType(Section):
     """One entry of the need catalog."""
 
     label_zh: str = Field("", description="Chinese name.")
-    level: int = P(0, 0, 2, "level", "Required skill: 0 any volunteer, 1 trained volunteer or staff, 2 social worker.", ASSUMPTION)
+    level: int = P(
+        0,
+        0,
+        2,
+        "level",
+        "Required skill: 0 any volunteer, 1 trained volunteer or staff, 2 social worker.",
+        ASSUMPTION,
+    )
     hours: float = P(2.0, 0.05, 200, "hours", "Mean service hours.", ASSUMPTION)
-    patience: float = P(168.0, 1, 20_000, "hours", "Mean patience before the resident gives up (exponential).", ASSUMPTION)
-    hidden: float = P(0.0, 0, 1, "share", "Share of these needs that are hidden until discovered.", ASSUMPTION)
-    area: Literal["professional", "care"] = Field("care", description="Service area of the project list (professional social work or community care).")
+    patience: float = P(
+        168.0,
+        1,
+        20_000,
+        "hours",
+        "Mean patience before the resident gives up (exponential).",
+        ASSUMPTION,
+    )
+    hidden: float = P(
+        0.0, 0, 1, "share", "Share of these needs that are hidden until discovered.", ASSUMPTION
+    )
+    area: Literal["professional", "care"] = Field(
+        "care",
+        description="Service area of the project list (professional social work or community care).",
+    )
     venue: bool = Field(False, description="A group activity that needs venue hours.")
-    rates: dict[str, float] = Field(default_factory=dict, description="Needs per 1,000 residents per week, by group.")
+    rates: dict[str, float] = Field(
+        default_factory=dict, description="Needs per 1,000 residents per week, by group."
+    )
 
     @model_validator(mode="after")
     def _groups(self) -> NeedType:
         for g, r in self.rates.items():
             if g not in GROUPS:
-                raise ValueError(f"unknown resident group '{g}' (expected one of {', '.join(GROUPS)})")
+                raise ValueError(
+                    f"unknown resident group '{g}' (expected one of {', '.join(GROUPS)})"
+                )
             if r < 0:
                 raise ValueError(f"rate for '{g}' must be >= 0, got {r}")
         return self
 
 
-def _need(zh: str, level: int, hours: float, patience: float, hidden: float, area: str, rates: dict[str, float], venue: bool = False) -> NeedType:
-    return NeedType(label_zh=zh, level=level, hours=hours, patience=patience, hidden=hidden, area=area, rates=rates, venue=venue)
+def _need(
+    zh: str,
+    level: int,
+    hours: float,
+    patience: float,
+    hidden: float,
+    area: str,
+    rates: dict[str, float],
+    venue: bool = False,
+) -> NeedType:
+    return NeedType(
+        label_zh=zh,
+        level=level,
+        hours=hours,
+        patience=patience,
+        hidden=hidden,
+        area=area,
+        rates=rates,
+        venue=venue,
+    )
 
 
 def default_needs() -> dict[str, NeedType]:
     """The default need catalog (rates are assumptions sized so a 50,000-resident street raises
     about 600 needs a week; see docs/ODD.md, Input)."""
     return {
-        "life_care": _need("生活照料", 0, 2.0, 96, 0.05, "care", {"elderly": 16, "disabled": 12, "low_income": 3, "general": 0.3}),
-        "psych_counselling": _need("心理疏导", 2, 1.5, 504, 0.6, "professional", {"elderly": 1.5, "minor": 2.5, "migrant": 2, "disabled": 3, "low_income": 3, "general": 0.4}),
-        "emotional_comfort": _need("精神抚慰", 1, 1.5, 336, 0.5, "care", {"elderly": 6, "disabled": 4, "low_income": 2, "general": 0.2}),
-        "relationship_adjustment": _need("关系调适", 2, 2.0, 504, 0.4, "professional", {"elderly": 1, "minor": 1.5, "migrant": 1, "low_income": 2, "general": 0.4}),
-        "community_integration": _need("社区融入", 1, 2.0, 672, 0.3, "care", {"minor": 2, "migrant": 4, "disabled": 2, "general": 0.2}),
-        "employment_guidance": _need("就业辅导", 1, 2.0, 336, 0.1, "care", {"migrant": 4, "low_income": 6, "disabled": 2}),
-        "policy_consultation": _need("政策咨询", 1, 1.0, 168, 0.05, "care", {"elderly": 2, "migrant": 2, "low_income": 6, "disabled": 3, "general": 0.4}),
-        "rehabilitation": _need("社区康复", 2, 2.0, 336, 0.1, "professional", {"elderly": 3, "disabled": 10}),
-        "community_correction": _need("社区矫正", 2, 2.0, 168, 0.0, "professional", {"migrant": 0.3, "low_income": 0.5, "general": 0.2}),
-        "culture_sports": _need("文体活动", 0, 2.0, 336, 0.0, "care", {"elderly": 3, "minor": 3, "migrant": 1, "disabled": 1, "low_income": 1, "general": 1.5}, venue=True),
+        "life_care": _need(
+            "生活照料",
+            0,
+            2.0,
+            96,
+            0.05,
+            "care",
+            {"elderly": 16, "disabled": 12, "low_income": 3, "general": 0.3},
+        ),
+        "psych_counselling": _need(
+            "心理疏导",
+            2,
+            1.5,
+            504,
+            0.6,
+            "professional",
+            {
+                "elderly": 1.5,
+                "minor": 2.5,
+                "migrant": 2,
+                "disabled": 3,
+                "low_income": 3,
+                "general": 0.4,
+            },
+        ),
+        "emotional_comfort": _need(
+            "精神抚慰",
+            1,
+            1.5,
+            336,
+            0.5,
+            "care",
+            {"elderly": 6, "disabled": 4, "low_income": 2, "general": 0.2},
+        ),
+        "relationship_adjustment": _need(
+            "关系调适",
+            2,
+            2.0,
+            504,
+            0.4,
+            "professional",
+            {"elderly": 1, "minor": 1.5, "migrant": 1, "low_income": 2, "general": 0.4},
+        ),
+        "community_integration": _need(
+            "社区融入",
+            1,
+            2.0,
+            672,
+            0.3,
+            "care",
+            {"minor": 2, "migrant": 4, "disabled": 2, "general": 0.2},
+        ),
+        "employment_guidance": _need(
+            "就业辅导", 1, 2.0, 336, 0.1, "care", {"migrant": 4, "low_income": 6, "disabled": 2}
+        ),
+        "policy_consultation": _need(
+            "政策咨询",
+            1,
+            1.0,
+            168,
+            0.05,
+            "care",
+            {"elderly": 2, "migrant": 2, "low_income": 6, "disabled": 3, "general": 0.4},
+        ),
+        "rehabilitation": _need(
+            "社区康复", 2, 2.0, 336, 0.1, "professional", {"elderly": 3, "disabled": 10}
+        ),
+        "community_correction": _need(
+            "社区矫正",
+            2,
+            2.0,
+            168,
+            0.0,
+            "professional",
+            {"migrant": 0.3, "low_income": 0.5, "general": 0.2},
+        ),
+        "culture_sports": _need(
+            "文体活动",
+            0,
+            2.0,
+            336,
+            0.0,
+            "care",
+            {
+                "elderly": 3,
+                "minor": 3,
+                "migrant": 1,
+                "disabled": 1,
+                "low_income": 1,
+                "general": 1.5,
+            },
+            venue=True,
+        ),
     }
 
 
 class ServiceParams(Section):
-    service_time: Literal["exponential", "lognormal", "fixed"] = Field("lognormal", description="Distribution of service hours around each need type's mean.")
-    lognormal_sigma: float = P(0.5, 0.01, 3, "log-sd", "Shape of the lognormal service time.", ASSUMPTION + " (range 0.2-1.0)")
-    patience_dist: Literal["exponential", "fixed", "none"] = Field("exponential", description="Patience distribution around each need type's mean ('none': residents never give up).")
-    matching_delay_hours: float = P(48.0, 0, 1000, "hours", "Delay before a need reaches providers without the information platform (word of mouth, the residents' committee).", ASSUMPTION + " (range 12-120)")
-    below_level_quality: float = P(0.4, 0, 1, "0-1", "Service quality when the provider's skill is below the need's level.", ASSUMPTION + " (range 0.2-0.7)")
-    fallback_wait_hours: float = P(120.0, 0, 10_000, "hours", "After this wait, a need with no adequate provider in reach is served below level by whoever is free.", ASSUMPTION + " (range 24-336)")
-    sw_takes_level0: bool = Field(False, description="Whether social workers also take level-0 chores (usually not: professional time is scarce).")
-    quality_mean: float = P(0.8, 0, 1, "0-1", "Mean intrinsic quality of providers.", ASSUMPTION + " (range 0.6-0.9)")
-    quality_sd: float = P(0.1, 0, 0.5, "0-1", "Spread of intrinsic provider quality.", ASSUMPTION + " (range 0.05-0.2)")
-    rating_noise: float = P(0.1, 0, 1, "0-1", "Noise of a resident's rating around the quality received.", ASSUMPTION + " (range 0.05-0.3)")
-    reputation_alpha: float = P(0.1, 0.001, 1, "weight", "Weight of the newest rating in a provider's exponentially weighted reputation.", ASSUMPTION + " (range 0.05-0.3)")
-    shift_start_hour: float = P(9.0, 0, 23, "hour of day", "When daily shifts of paid staff start.", ASSUMPTION)
+    service_time: Literal["exponential", "lognormal", "fixed"] = Field(
+        "lognormal", description="Distribution of service hours around each need type's mean."
+    )
+    lognormal_sigma: float = P(
+        0.5,
+        0.01,
+        3,
+        "log-sd",
+        "Shape of the lognormal service time.",
+        ASSUMPTION + " (range 0.2-1.0)",
+    )
+    patience_dist: Literal["exponential", "fixed", "none"] = Field(
+        "exponential",
+        description="Patience distribution around each need type's mean ('none': residents never give up).",
+    )
+    matching_delay_hours: float = P(
+        48.0,
+        0,
+        1000,
+        "hours",
+        "Delay before a need reaches providers without the information platform (word of mouth, the residents' committee).",
+        ASSUMPTION + " (range 12-120)",
+    )
+    below_level_quality: float = P(
+        0.4,
+        0,
+        1,
+        "0-1",
+        "Service quality when the provider's skill is below the need's level.",
+        ASSUMPTION + " (range 0.2-0.7)",
+    )
+    fallback_wait_hours: float = P(
+        120.0,
+        0,
+        10_000,
+        "hours",
+        "After this wait, a need with no adequate provider in reach is served below level by whoever is free.",
+        ASSUMPTION + " (range 24-336)",
+    )
+    sw_takes_level0: bool = Field(
+        False,
+        description="Whether social workers also take level-0 chores (usually not: professional time is scarce).",
+    )
+    quality_mean: float = P(
+        0.8, 0, 1, "0-1", "Mean intrinsic quality of providers.", ASSUMPTION + " (range 0.6-0.9)"
+    )
+    quality_sd: float = P(
+        0.1,
+        0,
+        0.5,
+        "0-1",
+        "Spread of intrinsic provider quality.",
+        ASSUMPTION + " (range 0.05-0.2)",
+    )
+    rating_noise: float = P(
+        0.1,
+        0,
+        1,
+        "0-1",
+        "Noise of a resident's rating around the quality received.",
+        ASSUMPTION + " (range 0.05-0.3)",
+    )
+    reputation_alpha: float = P(
+        0.1,
+        0.001,
+        1,
+        "weight",
+        "Weight of the newest rating in a provider's exponentially weighted reputation.",
+        ASSUMPTION + " (range 0.05-0.3)",
+    )
+    shift_start_hour: float = P(
+        9.0, 0, 23, "hour of day", "When daily shifts of paid staff start.", ASSUMPTION
+    )
     work_days: int = P(5, 1, 7, "days/week", "Working days of paid staff.", ASSUMPTION)
 
 
 class ProviderParams(Section):
-    sw_per_10k: float = P(6.6, 0, 100, "per 10,000 residents", "Certified social workers living or working in the street (labour pool).", "CALIBRATION.md: 931k certified SWs in 2022, about 6.6 per 10,000 (range 2-20)")
-    sw_hours: float = P(40.0, 1, 168, "hours/week", "Working hours of a social worker.", ASSUMPTION + " (standard week)")
-    sw_admin_share: float = P(0.3, 0, 0.95, "share", "Share of a social worker's hours lost to administration.", ASSUMPTION + " (range 0.1-0.6)")
-    sw_salary: float = P(80_000.0, 0, 1e7, "yuan/year", "Employer cost of a social worker.", "CALIBRATION.md: post price 60,000-150,000 yuan per year")
-    staff_salary: float = P(50_000.0, 0, 1e7, "yuan/year", "Employer cost of non-professional service staff.", ASSUMPTION + " (range 36,000-70,000)")
-    cw_per_community: float = P(5.1, 0, 100, "workers", "Community workers (residents' committee members) per community.", "CALIBRATION.md: 96,693 committees, about 5.1 members each (2014)")
-    cw_hours: float = P(40.0, 1, 168, "hours/week", "Working hours of a community worker.", ASSUMPTION)
-    cw_service_days: int = P(2, 1, 7, "days/week", "Days a week a community worker holds service hours (the rest of the week is administration).", ASSUMPTION + " (range 1-5)")
-    cw_admin_share: float = P(0.85, 0, 1, "share", "Share of a community worker's hours spent on administration (行政化).", ASSUMPTION + " (range 0.6-0.95)")
-    embedded_orgs: int = P(4, 0, 1000, "organizations", "Embedded social-work agencies (嵌入式) active in the street at start.", ASSUMPTION + " (range 1-10)")
-    endogenous_orgs_per_community: float = P(1.0, 0, 50, "organizations", "Community social organizations (内生性) per community at start.", ASSUMPTION + " (MCA: >1.75 million nationally, about 3 per community; range 0.5-5)")
-    embedded_core_sw: int = P(2, 0, 100, "social workers", "Social workers an embedded agency keeps on its own funds.", ASSUMPTION + " (range 0-5)")
-    embedded_reserve: float = P(150_000.0, 0, 1e9, "yuan", "Starting funds of an embedded agency.", ASSUMPTION + " (range 50,000-500,000)")
-    endogenous_reserve: float = P(10_000.0, 0, 1e9, "yuan", "Starting funds of a community social organization.", ASSUMPTION + " (range 0-50,000)")
-    endogenous_team: int = P(8, 0, 1000, "volunteers", "Volunteer team of a new community social organization.", ASSUMPTION + " (range 3-30)")
-    donations: float = P(500.0, 0, 1e7, "yuan/week", "Donations and fees an organization raises per week.", ASSUMPTION + " (range 0-3,000)")
-    activity_cost: float = P(150.0, 0, 1e6, "yuan/week", "Running cost of a community social organization (activities, materials).", ASSUMPTION + " (range 50-500)")
-    closure_weeks: int = P(13, 1, 520, "weeks", "An organization closes after this many weeks with negative funds.", ASSUMPTION + " (range 4-26)")
+    sw_per_10k: float = P(
+        6.6,
+        0,
+        100,
+        "per 10,000 residents",
+        "Certified social workers living or working in the street (labour pool).",
+        "CALIBRATION.md: 931k certified SWs in 2022, about 6.6 per 10,000 (range 2-20)",
+    )
+    sw_hours: float = P(
+        40.0,
+        1,
+        168,
+        "hours/week",
+        "Working hours of a social worker.",
+        ASSUMPTION + " (standard week)",
+    )
+    sw_admin_share: float = P(
+        0.3,
+        0,
+        0.95,
+        "share",
+        "Share of a social worker's hours lost to administration.",
+        ASSUMPTION + " (range 0.1-0.6)",
+    )
+    sw_salary: float = P(
+        80_000.0,
+        0,
+        1e7,
+        "yuan/year",
+        "Employer cost of a social worker.",
+        "CALIBRATION.md: post price 60,000-150,000 yuan per year",
+    )
+    staff_salary: float = P(
+        50_000.0,
+        0,
+        1e7,
+        "yuan/year",
+        "Employer cost of non-professional service staff.",
+        ASSUMPTION + " (range 36,000-70,000)",
+    )
+    cw_per_community: float = P(
+        5.1,
+        0,
+        100,
+        "workers",
+        "Community workers (residents' committee members) per community.",
+        "CALIBRATION.md: 96,693 committees, about 5.1 members each (2014)",
+    )
+    cw_hours: float = P(
+        40.0, 1, 168, "hours/week", "Working hours of a community worker.", ASSUMPTION
+    )
+    cw_service_days: int = P(
+        2,
+        1,
+        7,
+        "days/week",
+        "Days a week a community worker holds service hours (the rest of the week is administration).",
+        ASSUMPTION + " (range 1-5)",
+    )
+    cw_admin_share: float = P(
+        0.85,
+        0,
+        1,
+        "share",
+        "Share of a community worker's hours spent on administration (行政化).",
+        ASSUMPTION + " (range 0.6-0.95)",
+    )
+    embedded_orgs: int = P(
+        4,
+        0,
+        1000,
+        "organizations",
+        "Embedded social-work agencies (嵌入式) active in the street at start.",
+        ASSUMPTION + " (range 1-10)",
+    )
+    endogenous_orgs_per_community: float = P(
+        1.0,
+        0,
+        50,
+        "organizations",
+        "Community social organizations (内生性) per community at start.",
+        ASSUMPTION + " (MCA: >1.75 million nationally, about 3 per community; range 0.5-5)",
+    )
+    embedded_core_sw: int = P(
+        2,
+        0,
+        100,
+        "social workers",
+        "Social workers an embedded agency keeps on its own funds.",
+        ASSUMPTION + " (range 0-5)",
+    )
+    embedded_reserve: float = P(
+        150_000.0,
+        0,
+        1e9,
+        "yuan",
+        "Starting funds of an embedded agency.",
+        ASSUMPTION + " (range 50,000-500,000)",
+    )
+    endogenous_reserve: float = P(
+        10_000.0,
+        0,
+        1e9,
+        "yuan",
+        "Starting funds of a community social organization.",
+        ASSUMPTION + " (range 0-50,000)",
+    )
+    endogenous_team: int = P(
+        8,
+        0,
+        1000,
+        "volunteers",
+        "Volunteer team of a new community social organization.",
+        ASSUMPTION + " (range 3-30)",
+    )
+    donations: float = P(
+        500.0,
+        0,
+        1e7,
+        "yuan/week",
+        "Donations and fees an organization raises per week.",
+        ASSUMPTION + " (range 0-3,000)",
+    )
+    activity_cost: float = P(
+        150.0,
+        0,
+        1e6,
+        "yuan/week",
+        "Running cost of a community social organization (activities, materials).",
+        ASSUMPTION + " (range 50-500)",
+    )
+    closure_weeks: int = P(
+        13,
+        1,
+        520,
+        "weeks",
+        "An organization closes after this many weeks with negative funds.",
+        ASSUMPTION + " (range 4-26)",
+    )
 
 
 class VolunteerParams(Section):
-    registered_share: float = P(0.12, 0, 1, "share of residents", "Registered volunteers at start.", "CALIBRATION.md: 169 million registered, 0.12 (range 0.05-0.25)")
-    active_share: float = P(0.4, 0, 1, "share of registered", "Active share of registered volunteers at start.", "CALIBRATION.md: 0.4 (range 0.25-0.6)")
-    hours_min: float = P(1.0, 0, 40, "hours/shift", "Least hours an active volunteer offers in a week they serve.", "DESIGN.md: 1-4 h")
-    hours_max: float = P(4.0, 0, 40, "hours/shift", "Most hours an active volunteer offers in a week they serve.", "DESIGN.md: 1-4 h")
-    participation: float = P(0.15, 0.001, 1, "probability/week", "Chance an active volunteer serves in a given week.", "Calibrated to CALIBRATION.md: 4.2-13 hours per registered volunteer per year (range 0.05-0.5)")
-    retention_annual: float = P(0.65, 0.01, 1, "share/year", "Annual retention of active volunteers with no recognition, supervision or credits.", "CALIBRATION.md: about 65% (range 0.5-0.8)")
-    tenure_effect: float = P(0.1, 0, 2, "per year of tenure", "Dropout hazard falls as exp(-effect x tenure years).", "CALIBRATION.md: dropout hazard falls with tenure; size is an assumption (range 0-0.3)")
-    recruitment_rate: float = P(0.0004, 0, 0.1, "per resident-week", "Chance a resident (not an active volunteer) becomes active, at trust 0.5.", ASSUMPTION + " (sized to keep the active pool steady; range 0.0001-0.001)")
-    initial_skill1_share: float = P(0.1, 0, 1, "share", "Active volunteers trained to skill 1 at start.", ASSUMPTION + " (range 0-0.3)")
+    registered_share: float = P(
+        0.12,
+        0,
+        1,
+        "share of residents",
+        "Registered volunteers at start.",
+        "CALIBRATION.md: 169 million registered, 0.12 (range 0.05-0.25)",
+    )
+    active_share: float = P(
+        0.4,
+        0,
+        1,
+        "share of registered",
+        "Active share of registered volunteers at start.",
+        "CALIBRATION.md: 0.4 (range 0.25-0.6)",
+    )
+    hours_min: float = P(
+        1.0,
+        0,
+        40,
+        "hours/shift",
+        "Least hours an active volunteer offers in a week they serve.",
+        "DESIGN.md: 1-4 h",
+    )
+    hours_max: float = P(
+        4.0,
+        0,
+        40,
+        "hours/shift",
+        "Most hours an active volunteer offers in a week they serve.",
+        "DESIGN.md: 1-4 h",
+    )
+    participation: float = P(
+        0.15,
+        0.001,
+        1,
+        "probability/week",
+        "Chance an active volunteer serves in a given week.",
+        "Calibrated to CALIBRATION.md: 4.2-13 hours per registered volunteer per year (range 0.05-0.5)",
+    )
+    retention_annual: float = P(
+        0.65,
+        0.01,
+        1,
+        "share/year",
+        "Annual retention of active volunteers with no recognition, supervision or credits.",
+        "CALIBRATION.md: about 65% (range 0.5-0.8)",
+    )
+    tenure_effect: float = P(
+        0.1,
+        0,
+        2,
+        "per year of tenure",
+        "Dropout hazard falls as exp(-effect x tenure years).",
+        "CALIBRATION.md: dropout hazard falls with tenure; size is an assumption (range 0-0.3)",
+    )
+    recruitment_rate: float = P(
+        0.0004,
+        0,
+        0.1,
+        "per resident-week",
+        "Chance a resident (not an active volunteer) becomes active, at trust 0.5.",
+        ASSUMPTION + " (sized to keep the active pool steady; range 0.0001-0.001)",
+    )
+    initial_skill1_share: float = P(
+        0.1,
+        0,
+        1,
+        "share",
+        "Active volunteers trained to skill 1 at start.",
+        ASSUMPTION + " (range 0-0.3)",
+    )
 
 
 class BudgetAllocation(Section):
     """Shares of the programme budget (after platform and evaluation costs) by channel."""
 
-    procurement: float = P(0.55, 0, 1, "share", "Competitive project procurement (项目购买).", ASSUMPTION)
-    posts: float = P(0.35, 0, 1, "share", "Post purchase (岗位购买) of social-work posts.", ASSUMPTION)
-    venture: float = P(0.05, 0, 1, "share", "Venture-philanthropy seed grants (公益创投).", ASSUMPTION)
-    incubation: float = P(0.0, 0, 1, "share", "Incubation support for community social organizations (孵化).", ASSUMPTION)
-    timebank: float = P(0.0, 0, 1, "share", "Time-bank subsidy and backstop (时间储蓄).", ASSUMPTION)
-    block_grant: float = P(0.05, 0, 1, "share", "Block grants to residents' committees, spent on their own staff.", ASSUMPTION)
+    procurement: float = P(
+        0.55, 0, 1, "share", "Competitive project procurement (项目购买).", ASSUMPTION
+    )
+    posts: float = P(
+        0.35, 0, 1, "share", "Post purchase (岗位购买) of social-work posts.", ASSUMPTION
+    )
+    venture: float = P(
+        0.05, 0, 1, "share", "Venture-philanthropy seed grants (公益创投).", ASSUMPTION
+    )
+    incubation: float = P(
+        0.0,
+        0,
+        1,
+        "share",
+        "Incubation support for community social organizations (孵化).",
+        ASSUMPTION,
+    )
+    timebank: float = P(
+        0.0, 0, 1, "share", "Time-bank subsidy and backstop (时间储蓄).", ASSUMPTION
+    )
+    block_grant: float = P(
+        0.05,
+        0,
+        1,
+        "share",
+        "Block grants to residents' committees, spent on their own staff.",
+        ASSUMPTION,
+    )
 
     @model_validator(mode="after")
     def _sum(self) -> BudgetAllocation:
@@ -159,8 +647,22 @@ class BudgetAllocation(Section):
 
 
 class FundingParams(Section):
-    special_fund: float = P(2_000_000.0, 0, 1e10, "yuan/year", "Special fund (专项资金) of the street for community services.", ASSUMPTION + " (CALIBRATION.md: about 146k yuan per station per year; range 0.5-5 million)")
-    lottery_fund: float = P(600_000.0, 0, 1e10, "yuan/year", "Lottery welfare fund (福利彩票公益金) contribution.", ASSUMPTION + " (range 0-2 million)")
+    special_fund: float = P(
+        2_000_000.0,
+        0,
+        1e10,
+        "yuan/year",
+        "Special fund (专项资金) of the street for community services.",
+        ASSUMPTION + " (CALIBRATION.md: about 146k yuan per station per year; range 0.5-5 million)",
+    )
+    lottery_fund: float = P(
+        600_000.0,
+        0,
+        1e10,
+        "yuan/year",
+        "Lottery welfare fund (福利彩票公益金) contribution.",
+        ASSUMPTION + " (range 0-2 million)",
+    )
     allocation: BudgetAllocation = Field(default_factory=BudgetAllocation)
 
 
@@ -172,12 +674,16 @@ class Params(Section):
 
     run: RunParams = Field(default_factory=RunParams)
     street: StreetParams = Field(default_factory=StreetParams)
-    needs: dict[str, NeedType] = Field(default_factory=default_needs, description="The need catalog, keyed by need name.")
+    needs: dict[str, NeedType] = Field(
+        default_factory=default_needs, description="The need catalog, keyed by need name."
+    )
     service: ServiceParams = Field(default_factory=ServiceParams)
     providers: ProviderParams = Field(default_factory=ProviderParams)
     volunteers: VolunteerParams = Field(default_factory=VolunteerParams)
     funding: FundingParams = Field(default_factory=FundingParams)
-    policies: PoliciesParams = Field(default_factory=PoliciesParams, description="The linkage levers, one section per policy.")
+    policies: PoliciesParams = Field(
+        default_factory=PoliciesParams, description="The linkage levers, one section per policy."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -199,12 +705,16 @@ class Params(Section):
     @model_validator(mode="after")
     def _check(self) -> Params:
         if self.run.warmup_weeks >= self.run.weeks:
-            raise ValueError(f"run.warmup_weeks ({self.run.warmup_weeks}) must be less than run.weeks ({self.run.weeks})")
+            raise ValueError(
+                f"run.warmup_weeks ({self.run.warmup_weeks}) must be less than run.weeks ({self.run.weeks})"
+            )
         if self.volunteers.hours_min > self.volunteers.hours_max:
             raise ValueError("volunteers.hours_min must not exceed volunteers.hours_max")
         if not self.needs:
             raise ValueError("needs: the catalog must hold at least one need type")
-        for name in self.policies.time_bank.bankable_needs if self.policies.time_bank.enabled else ():
+        for name in (
+            self.policies.time_bank.bankable_needs if self.policies.time_bank.enabled else ()
+        ):
             if name not in self.needs:
                 raise ValueError(f"policies.time_bank.bankable_needs: unknown need type '{name}'")
         return self

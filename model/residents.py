@@ -108,19 +108,25 @@ class Residents:
             if moved:
                 self._rebuild_index()
 
-    def apply_outcomes(self, met_res: np.ndarray, met_q: np.ndarray, ab_res: np.ndarray, gain: float, loss: float) -> None:
+    def apply_outcomes(
+        self, met_res: np.ndarray, met_q: np.ndarray, ab_res: np.ndarray, gain: float, loss: float
+    ) -> None:
         """Trust moves up with needs met (times quality) and down with needs abandoned (summed per
         resident over the week's outcomes; only the residents concerned are touched)."""
         who = np.concatenate([met_res, ab_res]).astype(np.int64)
         if not len(who):
             return
-        change = np.concatenate([gain * np.asarray(met_q, dtype=np.float64), np.full(len(ab_res), -loss)])
+        change = np.concatenate(
+            [gain * np.asarray(met_q, dtype=np.float64), np.full(len(ab_res), -loss)]
+        )
         touched, inverse = np.unique(who, return_inverse=True)
         delta = np.bincount(inverse, weights=change, minlength=len(touched))
         self.trust[touched] = np.clip(self.trust[touched] + delta, 0, 1)
 
     # ------------------------------------------------------------------ needs
-    def draw_needs(self, cat: Catalog, rng: np.random.Generator, rate_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    def draw_needs(
+        self, cat: Catalog, rng: np.random.Generator, rate_scale: float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Draw this week's needs: Poisson counts per (group, type), residents uniform within the
         group, thinned by each resident's trust (expression factor 0.5 + trust).
 
@@ -136,7 +142,9 @@ class Residents:
         reps = counts[g_idx, k_idx]
         groups = np.repeat(g_idx, reps)
         types = np.repeat(k_idx, reps).astype(np.int16)
-        pos = self.group_start[groups] + (rng.random(total) * self.group_count[groups]).astype(np.int64)
+        pos = self.group_start[groups] + (rng.random(total) * self.group_count[groups]).astype(
+            np.int64
+        )
         res = self.by_group[pos]
         keep = rng.random(total) * TRUST_MAX_FACTOR < (0.5 + self.trust[res])
         return res[keep], types[keep]

@@ -92,7 +92,16 @@ class _Need:
 
     __slots__ = ("code", "community", "deadline", "flags", "hours", "level", "nid", "t_post")
 
-    def __init__(self, nid: int, t_post: float, deadline: float, level: int, community: int, hours: float, flags: int) -> None:
+    def __init__(
+        self,
+        nid: int,
+        t_post: float,
+        deadline: float,
+        level: int,
+        community: int,
+        hours: float,
+        flags: int,
+    ) -> None:
         self.nid = nid
         self.t_post = t_post
         self.deadline = deadline
@@ -144,7 +153,9 @@ class ServiceDesk:
         self.sw_takes_level0 = p.sw_takes_level0
         self.alpha = p.reputation_alpha
         # Which skills serve a level (idle search), and which levels a skill pulls (own first).
-        self._serving_skills = tuple(tuple(range(lv, 3)) if (lv > 0 or self.sw_takes_level0) else (0, 1) for lv in range(3))
+        self._serving_skills = tuple(
+            tuple(range(lv, 3)) if (lv > 0 or self.sw_takes_level0) else (0, 1) for lv in range(3)
+        )
         self._pull_levels = ((0,), (1, 0), (2, 1, 0) if self.sw_takes_level0 else (2, 1))
         # Lazy volunteer shift starts. A volunteer's class is (community, skill) = community * 3 +
         # skill; it may pull from its own levels' queues (community and street) and, as a
@@ -155,7 +166,10 @@ class ServiceDesk:
         for k in range(nc * 3):
             c3, sk = k // 3 * 3, k % 3
             if sk < 2:  # volunteers are skill 0 or 1
-                for q in (*(x for lv in self._pull_levels[sk] for x in (c3 + lv, s3 + lv)), c3 + sk + 1):
+                for q in (
+                    *(x for lv in self._pull_levels[sk] for x in (c3 + lv, s3 + lv)),
+                    c3 + sk + 1,
+                ):
                     pullers[q].append(k)
         self._pullers = [tuple(x) for x in pullers]  # volunteer classes that may pull from a queue
         self._nhot = [0] * (nc * 3)
@@ -187,7 +201,11 @@ class ServiceDesk:
             now = self.env.now
             for i, heap in enumerate(self.idle):
                 if len(heap) > 256:
-                    live = [e for e in heap if e[4].parked and e[4].token == e[3] and e[4].shift_end > now]
+                    live = [
+                        e
+                        for e in heap
+                        if e[4].parked and e[4].token == e[3] and e[4].shift_end > now
+                    ]
                     heapify(live)
                     self.idle[i] = live
         # Python lists, not numpy: they are updated once per service (indexed by Kind).
@@ -351,7 +369,9 @@ class ServiceDesk:
         if start <= self.env.now:
             self._begin_shift(s, end)
         else:
-            self.env.timeout(start - self.env.now).callbacks.append(lambda _ev: self._begin_shift(s, end))
+            self.env.timeout(start - self.env.now).callbacks.append(
+                lambda _ev: self._begin_shift(s, end)
+            )
 
     def _begin_shift(self, s: Provider, end: float) -> None:
         """A paid shift starts now: book its hours (not twice where it overlaps the last one) and
@@ -453,7 +473,9 @@ class ServiceDesk:
         self._armed = when
         self._arm_token += 1
         token = self._arm_token
-        self.env.timeout(max(0.0, when - self.env.now)).callbacks.append(lambda _ev: self._start_timer(token))
+        self.env.timeout(max(0.0, when - self.env.now)).callbacks.append(
+            lambda _ev: self._start_timer(token)
+        )
 
     def _start_timer(self, token: int) -> None:
         """Start the shifts due now, then arm for the next shift of a class still hot (the heap
@@ -692,7 +714,9 @@ class ServiceDesk:
     def _rating_noise(self) -> float:
         i = self._noise_i
         if i >= len(self._noise):
-            self._noise = self._rng_ratings.normal(0.0, self.model.p.service.rating_noise, 8192).tolist()
+            self._noise = self._rng_ratings.normal(
+                0.0, self.model.p.service.rating_noise, 8192
+            ).tolist()
             i = 0
         self._noise_i = i + 1
         return self._noise[i]

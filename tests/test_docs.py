@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_parameter_reference_is_current():
-    assert (ROOT / "docs/parameters.md").read_text(encoding="utf-8") == reference_markdown(), "run `make docs`"
+    assert (ROOT / "docs/parameters.md").read_text(encoding="utf-8") == reference_markdown(), (
+        "run `make docs`"
+    )
 
 
 def test_odd_policy_tables_are_current():
@@ -32,5 +34,10 @@ def test_odd_names_every_policy_phase_and_metric():
         assert f"**{name} (" in text, name
     for phase in STEP_ORDER:
         assert f"**{phase}**" in text, phase
-    for key in ("need_satisfaction_rate", "volunteer_retention_annual", "equity_group_gap", *[k for k in SERIES if not k.startswith(("spending_", "satisfaction_"))]):
+    for key in (
+        "need_satisfaction_rate",
+        "volunteer_retention_annual",
+        "equity_group_gap",
+        *[k for k in SERIES if not k.startswith(("spending_", "satisfaction_"))],
+    ):
         assert key in text, key

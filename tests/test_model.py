@@ -14,12 +14,16 @@ ALL_SCENARIOS = sorted(p.relative_to(SCENARIOS).as_posix() for p in SCENARIOS.rg
 
 
 def _mean(rel: str, key: str, *overrides: str, seeds=range(1, 4)) -> np.ndarray:
-    return np.array([run_model(scenario_params(rel, *overrides), seed=s).summary[key] for s in seeds])
+    return np.array(
+        [run_model(scenario_params(rel, *overrides), seed=s).summary[key] for s in seeds]
+    )
 
 
 @pytest.mark.parametrize("rel", ALL_SCENARIOS)
 def test_every_scenario_loads_and_runs(rel):
-    sc = load_scenario(SCENARIOS / rel, ["run.weeks=6", "run.warmup_weeks=1", "street.n_residents=3000"])
+    sc = load_scenario(
+        SCENARIOS / rel, ["run.weeks=6", "run.warmup_weeks=1", "street.n_residents=3000"]
+    )
     res = run_model(sc.params, seed=3)
     assert res.invariant_violations == []
     assert len(res.timeseries) == 6
@@ -38,14 +42,17 @@ def test_same_seed_same_bytes_different_seed_differs():
     p = scenario_params("modes/full_linkage.yaml", "run.weeks=40", "run.warmup_weeks=5")
     a, b, c = run_model(p, seed=7), run_model(p, seed=7), run_model(p, seed=8)
     assert a.summary == b.summary or all(
-        (x == y) or (np.isnan(x) and np.isnan(y)) for x, y in zip(a.summary.values(), b.summary.values(), strict=True)
+        (x == y) or (np.isnan(x) and np.isnan(y))
+        for x, y in zip(a.summary.values(), b.summary.values(), strict=True)
     )
     assert a.timeseries.to_csv() == b.timeseries.to_csv()
     assert a.timeseries.to_csv() != c.timeseries.to_csv()
     assert a.summary["needs_arisen"] != c.summary["needs_arisen"]
 
 
-@pytest.mark.parametrize("rel", ["modes/siloed.yaml", "modes/full_linkage.yaml", "funding/timebank_subsidy.yaml"])
+@pytest.mark.parametrize(
+    "rel", ["modes/siloed.yaml", "modes/full_linkage.yaml", "funding/timebank_subsidy.yaml"]
+)
 def test_invariants_hold(rel):
     m = LinkageModel(scenario_params(rel), seed=11)
     m.run()
@@ -60,14 +67,18 @@ def test_invariants_hold(rel):
 def test_step_order_is_pinned():
     m = LinkageModel(scenario_params("base.yaml"), seed=1)
     m.step()
-    assert tuple(m.phase_log) == STEP_ORDER == (
-        "budget_year",
-        "policies",
-        "residents",
-        "volunteer_turnover",
-        "raise_needs",
-        "service",
-        "close_week",
+    assert (
+        tuple(m.phase_log)
+        == STEP_ORDER
+        == (
+            "budget_year",
+            "policies",
+            "residents",
+            "volunteer_turnover",
+            "raise_needs",
+            "service",
+            "close_week",
+        )
     )
 
 
@@ -86,14 +97,23 @@ def test_littles_law_for_the_queue():
     post = nt.view("t_post")
     st = nt.view("status")
     # When each need left the queue: service start, or the moment it gave up; still waiting: inf.
-    left = np.where(np.isin(st, (MET, IN_SERVICE)), nt.view("t_start"), np.where(st == ABANDONED, nt.view("t_end"), np.inf))
-    queued = np.isfinite(post) & (left >= post)  # excludes needs that gave up before reaching the desk
+    left = np.where(
+        np.isin(st, (MET, IN_SERVICE)),
+        nt.view("t_start"),
+        np.where(st == ABANDONED, nt.view("t_end"), np.inf),
+    )
+    queued = np.isfinite(post) & (
+        left >= post
+    )  # excludes needs that gave up before reaching the desk
     post, left = post[queued], left[queued]
     visible = (post >= t0) & (post < t1)
     lam = visible.sum() / (t1 - t0)
     wq = np.minimum(left[visible], t1) - post[visible]
     grid = np.linspace(t0, t1, 4000, endpoint=False)
-    lq = (np.searchsorted(np.sort(post), grid, side="right") - np.searchsorted(np.sort(left), grid, side="right")).mean()
+    lq = (
+        np.searchsorted(np.sort(post), grid, side="right")
+        - np.searchsorted(np.sort(left), grid, side="right")
+    ).mean()
     assert lq == pytest.approx(lam * wq.mean(), rel=0.05)
 
 
@@ -101,8 +121,16 @@ def test_more_social_workers_serve_professional_needs_better():
     """More social workers in the labour pool (and the budget to employ them) -> higher
     satisfaction of professional needs and shorter waits. Paired seeds; the effect is tens of
     percentage points, the tolerance a few."""
-    lo = ["providers.sw_per_10k=2", "funding.allocation.posts=0.9", "funding.allocation.procurement=0.0"]
-    hi = ["providers.sw_per_10k=12", "funding.allocation.posts=0.9", "funding.allocation.procurement=0.0"]
+    lo = [
+        "providers.sw_per_10k=2",
+        "funding.allocation.posts=0.9",
+        "funding.allocation.procurement=0.0",
+    ]
+    hi = [
+        "providers.sw_per_10k=12",
+        "funding.allocation.posts=0.9",
+        "funding.allocation.procurement=0.0",
+    ]
     a = _mean("base.yaml", "professional_needs_satisfaction", *lo)
     b = _mean("base.yaml", "professional_needs_satisfaction", *hi)
     assert (b - a).mean() > 0.05
@@ -113,14 +141,32 @@ def test_more_social_workers_serve_professional_needs_better():
 
 def test_more_volunteers_meet_more_level0_needs():
     """More registered volunteers -> a larger share of level-0 needs met (paired seeds)."""
-    a = _mean("base.yaml", "level0_needs_met_rate", "volunteers.registered_share=0.03", "volunteers.recruitment_rate=0.0001")
-    b = _mean("base.yaml", "level0_needs_met_rate", "volunteers.registered_share=0.2", "volunteers.recruitment_rate=0.0008")
+    a = _mean(
+        "base.yaml",
+        "level0_needs_met_rate",
+        "volunteers.registered_share=0.03",
+        "volunteers.recruitment_rate=0.0001",
+    )
+    b = _mean(
+        "base.yaml",
+        "level0_needs_met_rate",
+        "volunteers.registered_share=0.2",
+        "volunteers.recruitment_rate=0.0008",
+    )
     assert (b - a).mean() > 0.02
 
 
 def test_shorter_patience_means_more_abandoned():
     """Residents who give up sooner abandon more needs (patience scaled down via the catalog)."""
-    short = [f"needs.{k}.patience={v}" for k, v in (("life_care", 24), ("psych_counselling", 100), ("rehabilitation", 80), ("emotional_comfort", 60))]
+    short = [
+        f"needs.{k}.patience={v}"
+        for k, v in (
+            ("life_care", 24),
+            ("psych_counselling", 100),
+            ("rehabilitation", 80),
+            ("emotional_comfort", 60),
+        )
+    ]
     a = _mean("base.yaml", "needs_abandoned")
     b = _mean("base.yaml", "needs_abandoned", *short)
     assert (b > a).all()

@@ -58,14 +58,20 @@ def test_credit_publicity_steers_to_better_providers():
 def test_cultivation_founds_organizations():
     """Cultivation with a strong founding lever -> more organizations at the end (about +5 on
     the small street; we require +2 on average and no seed below zero)."""
-    d = paired("base.yaml", [], on("cultivation", "policies.cultivation.founding_rate=0.5"), "so_count")
+    d = paired(
+        "base.yaml", [], on("cultivation", "policies.cultivation.founding_rate=0.5"), "so_count"
+    )
     assert d.mean() >= 2 and d.min() >= 0
 
 
 def test_incubation_lever_raises_founding():
     """Raising incubation from 0 to 2 multiplies the founding rate by 3."""
-    off = on("cultivation", "policies.cultivation.founding_rate=0.3", "policies.cultivation.incubation=0")
-    hi = on("cultivation", "policies.cultivation.founding_rate=0.3", "policies.cultivation.incubation=2")
+    off = on(
+        "cultivation", "policies.cultivation.founding_rate=0.3", "policies.cultivation.incubation=0"
+    )
+    hi = on(
+        "cultivation", "policies.cultivation.founding_rate=0.3", "policies.cultivation.incubation=2"
+    )
     assert paired("base.yaml", off, hi, "so_count").mean() > 1
 
 
@@ -73,7 +79,10 @@ def test_purchase_of_services_brings_professional_capacity():
     """Switching purchase on in the siloed street employs social workers (about +3.5) and raises
     professional-needs satisfaction (about +0.06; we require +0.02 on every seed)."""
     assert paired("modes/siloed.yaml", [], on("purchase"), "sw_count").min() > 1.5
-    assert paired("modes/siloed.yaml", [], on("purchase"), "professional_needs_satisfaction").min() > 0.02
+    assert (
+        paired("modes/siloed.yaml", [], on("purchase"), "professional_needs_satisfaction").min()
+        > 0.02
+    )
 
 
 def test_project_teams_mobilize_volunteers():
@@ -85,7 +94,9 @@ def test_project_teams_mobilize_volunteers():
 def test_evaluation_bars_failures_and_costs_money():
     """Third-party evaluation: every contract is scored yearly at a cost; an organization that
     fails is barred from the next round, so none of the contracts of that round goes to it."""
-    m = LinkageModel(scenario_params("base.yaml", "run.weeks=160", "policies.evaluation.pass_mark=75"), seed=2)
+    m = LinkageModel(
+        scenario_params("base.yaml", "run.weeks=160", "policies.evaluation.pass_mark=75"), seed=2
+    )
     m.run()
     ev = next(p for p in m.policies if p.name == "evaluation")
     pur = next(p for p in m.policies if p.name == "purchase")
@@ -93,7 +104,9 @@ def test_evaluation_bars_failures_and_costs_money():
     assert m.gov.spent_total["evaluation"] == pytest.approx(len(ev.scores) * ev.pars.cost)
     for org in {c.org for c in pur.history}:
         if org.barred_year >= 1:
-            assert not any(c.org is org and c.start_week // 52 == org.barred_year for c in pur.history)
+            assert not any(
+                c.org is org and c.start_week // 52 == org.barred_year for c in pur.history
+            )
 
 
 def test_evaluation_pass_mark_bars_more_organizations():
@@ -105,7 +118,9 @@ def test_evaluation_pass_mark_bars_more_organizations():
     for seed in SEEDS:
         fails = []
         for mark in (40, 75):
-            m = LinkageModel(scenario_params("base.yaml", f"policies.evaluation.pass_mark={mark}"), seed=seed)
+            m = LinkageModel(
+                scenario_params("base.yaml", f"policies.evaluation.pass_mark={mark}"), seed=seed
+            )
             m.run()
             fails.append(next(p for p in m.policies if p.name == "evaluation").fails)
         assert fails[1] > fails[0]
@@ -114,7 +129,10 @@ def test_evaluation_pass_mark_bars_more_organizations():
 def test_professionalization_adds_professional_capacity():
     """Exams turn community workers into social workers: professional satisfaction up (about
     +0.05; we require +0.01 on every seed)."""
-    assert paired("base.yaml", [], on("professionalization"), "professional_needs_satisfaction").min() > 0.01
+    assert (
+        paired("base.yaml", [], on("professionalization"), "professional_needs_satisfaction").min()
+        > 0.01
+    )
 
 
 def test_surveys_reveal_hidden_needs_and_leaders_mobilize():
@@ -137,7 +155,13 @@ def test_training_raises_volunteer_skill():
     """Training moves volunteers to skill 1: more skill-1 volunteers after two years."""
     counts = []
     for rate in (0.0, 0.02):
-        m = LinkageModel(scenario_params("modes/siloed.yaml", *on("volunteer_mgmt", f"policies.volunteer_mgmt.training_rate={rate}")), seed=4)
+        m = LinkageModel(
+            scenario_params(
+                "modes/siloed.yaml",
+                *on("volunteer_mgmt", f"policies.volunteer_mgmt.training_rate={rate}"),
+            ),
+            seed=4,
+        )
         m.run()
         counts.append(sum(v.skill == 1 for v in m.volunteers.values()) / max(1, len(m.volunteers)))
     assert counts[1] > counts[0] + 0.1
@@ -146,7 +170,12 @@ def test_training_raises_volunteer_skill():
 def test_time_bank_deposits_and_retains():
     """Time bank: hours served are deposited; holding credit lowers dropout (retention up by
     about 0.02; we require > 0 on every seed with the credit multiplier at 0.6)."""
-    d = paired("base.yaml", [], on("time_bank", "policies.time_bank.credit_hazard_mult=0.6"), "volunteer_retention_annual")
+    d = paired(
+        "base.yaml",
+        [],
+        on("time_bank", "policies.time_bank.credit_hazard_mult=0.6"),
+        "volunteer_retention_annual",
+    )
     assert d.min() > 0
     assert paired("base.yaml", [], on("time_bank"), "timebank_hours_deposited").min() > 500
 
@@ -154,7 +183,9 @@ def test_time_bank_deposits_and_retains():
 def test_time_bank_portability_raises_redemptions():
     """通存通兑: portable credits can be redeemed with providers of any community."""
     base = on("time_bank", "policies.platform.enabled=true", "policies.time_bank.redeem_share=0.5")
-    d = paired("base.yaml", base, [*base, "policies.time_bank.portable=true"], "timebank_hours_redeemed")
+    d = paired(
+        "base.yaml", base, [*base, "policies.time_bank.portable=true"], "timebank_hours_redeemed"
+    )
     assert d.min() > 0
 
 
@@ -168,16 +199,39 @@ def test_joint_meeting_resolves_long_waits():
     satisfaction up by about 0.015 (standard error 0.004 over eight paired seeds; one seed in
     eight was below zero; we require a mean above 0.003, about three standard errors above zero)."""
     assert paired("base.yaml", [], on("joint_meeting"), "joint_meeting_resolutions").min() > 20
-    assert paired("base.yaml", [], on("joint_meeting"), "professional_needs_satisfaction", seeds=EIGHT).mean() > 0.003
+    assert (
+        paired(
+            "base.yaml", [], on("joint_meeting"), "professional_needs_satisfaction", seeds=EIGHT
+        ).mean()
+        > 0.003
+    )
 
 
 def test_team_building_supervision_and_referrals():
     """Team co-building: referrals flow (hundreds) and professional satisfaction rises (+0.16;
     we require +0.05); with a wide supervision span, retention rises."""
     assert paired("base.yaml", [], on("team_building"), "referrals").min() > 100
-    assert paired("base.yaml", [], on("team_building"), "professional_needs_satisfaction").min() > 0.05
-    wide = on("team_building", "policies.team_building.volunteers_per_sw=100", "policies.team_building.hazard_mult=0.5")
-    assert paired("base.yaml", on("team_building", "policies.team_building.hazard_mult=1.0", "policies.team_building.volunteers_per_sw=100"), wide, "volunteer_retention_annual").min() > 0
+    assert (
+        paired("base.yaml", [], on("team_building"), "professional_needs_satisfaction").min() > 0.05
+    )
+    wide = on(
+        "team_building",
+        "policies.team_building.volunteers_per_sw=100",
+        "policies.team_building.hazard_mult=0.5",
+    )
+    assert (
+        paired(
+            "base.yaml",
+            on(
+                "team_building",
+                "policies.team_building.hazard_mult=1.0",
+                "policies.team_building.volunteers_per_sw=100",
+            ),
+            wide,
+            "volunteer_retention_annual",
+        ).min()
+        > 0
+    )
 
 
 def test_codelivery_saves_professional_hours():
@@ -191,7 +245,10 @@ def test_codelivery_share_lever():
     worker (share 0.1 -> 0.6 should cut about a third; we require 15%)."""
     per_case = []
     for share in (0.1, 0.6):
-        m = LinkageModel(scenario_params("base.yaml", *on("codelivery", f"policies.codelivery.share={share}")), seed=3)
+        m = LinkageModel(
+            scenario_params("base.yaml", *on("codelivery", f"policies.codelivery.share={share}")),
+            seed=3,
+        )
         m.run()
         sws = [a for a in m.agents if a.__class__.__name__ == "SocialWorker"]
         per_case.append(sum(a.busy_hours for a in sws) / max(1, sum(a.served for a in sws)))
@@ -204,24 +261,45 @@ def test_full_linkage_beats_siloed_at_equal_budget(capsys):
     seeds = (1, 2, 3, 4)
     silo = [run_model(scenario_params("modes/siloed.yaml"), seed=s) for s in seeds]
     full = [run_model(scenario_params("modes/full_linkage.yaml"), seed=s) for s in seeds]
-    d = np.array([f.summary["need_satisfaction_rate"] - s.summary["need_satisfaction_rate"] for f, s in zip(full, silo, strict=True)])
+    d = np.array(
+        [
+            f.summary["need_satisfaction_rate"] - s.summary["need_satisfaction_rate"]
+            for f, s in zip(full, silo, strict=True)
+        ]
+    )
     budget = [r.params.funding.special_fund + r.params.funding.lottery_fund for r in (*silo, *full)]
     assert len(set(budget)) == 1
     half = 1.96 * d.std(ddof=1) / np.sqrt(len(d))
     with capsys.disabled():
-        print(f"\nfull linkage - siloed, need satisfaction: {d.mean():+.3f} (95% CI {d.mean() - half:+.3f} to {d.mean() + half:+.3f}, {len(d)} paired seeds)")
+        print(
+            f"\nfull linkage - siloed, need satisfaction: {d.mean():+.3f} (95% CI {d.mean() - half:+.3f} to {d.mean() + half:+.3f}, {len(d)} paired seeds)"
+        )
     assert d.min() > 0.15
 
 
-@pytest.mark.parametrize("rel", ["modes/full_linkage.yaml", "funding/timebank_subsidy.yaml", "funding/project_procurement.yaml"])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "modes/full_linkage.yaml",
+        "funding/timebank_subsidy.yaml",
+        "funding/project_procurement.yaml",
+    ],
+)
 def test_ledgers_balance(rel):
     """Time-bank balance == deposits - redemptions - expiries; every contract payment and post
     salary appears in spending; nothing is spent beyond the budget."""
-    m = LinkageModel(scenario_params(rel, "policies.time_bank.expiry_weeks=20", "policies.time_bank.redeem_share=0.5"), seed=9)
+    m = LinkageModel(
+        scenario_params(
+            rel, "policies.time_bank.expiry_weeks=20", "policies.time_bank.redeem_share=0.5"
+        ),
+        seed=9,
+    )
     m.run()
     assert check_invariants(m) == []
     tb = m.tb
-    assert m.residents.tb_balance.sum() == pytest.approx(tb["deposited"] - tb["redeemed"] - tb["expired"])
+    assert m.residents.tb_balance.sum() == pytest.approx(
+        tb["deposited"] - tb["redeemed"] - tb["expired"]
+    )
     pur = next(p for p in m.policies if p.name == "purchase")
     assert sum(c.paid for c in pur.history) == pytest.approx(m.gov.spent_total["procurement"])
     assert all(c.paid <= c.value + 1e-6 for c in pur.history)

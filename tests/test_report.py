@@ -335,9 +335,17 @@ def test_sensitivity_and_budget_search_outputs_are_included(results, tmp_path):
     folder = tmp_path / "res"
     shutil.copytree(results, folder)
     pd.DataFrame(
-        {"outcome": ["need_satisfaction_rate"] * 2, "parameter": ["policies.platform.delay_hours", "providers.sw_admin_share"], "rank": [1, 2], "S1": [0.8, 0.05], "ST": [0.86, 0.08]}
+        {
+            "outcome": ["need_satisfaction_rate"] * 2,
+            "parameter": ["policies.platform.delay_hours", "providers.sw_admin_share"],
+            "rank": [1, 2],
+            "S1": [0.8, 0.05],
+            "ST": [0.86, 0.08],
+        }
     ).to_csv(folder / "sensitivity.csv", index=False)
-    pd.DataFrame({"split": ["best"], "need_satisfaction_rate": [0.83]}).to_csv(folder / "optimize_final.csv", index=False)
+    pd.DataFrame({"split": ["best"], "need_satisfaction_rate": [0.83]}).to_csv(
+        folder / "optimize_final.csv", index=False
+    )
     for name in ("sensitivity_need_satisfaction_rate.png", "optimize.png"):
         fig, ax = plt.subplots()
         ax.bar([0, 1], [0.86, 0.08])

@@ -66,7 +66,7 @@ class Sizes:
     population_weeks: int = 10  # weeks per timing of the reference (the model runs >= 0.2 s)
     population_reps: int = 3
     service_scenario: str = "scenarios/modes/full_linkage.yaml"
-    service_overrides: tuple[str, ...] = ()  # also applied to the default street (Params())
+    service_overrides: tuple[str, ...] = ()  # also applied to the default street (default_scenario)
     service_weeks: int = 104
     service_reps: int = 3
     mmc_servers: int = 10
@@ -349,13 +349,15 @@ def _service_case(params, sizes: Sizes) -> dict[str, Any]:
 def measure_service(sizes: Sizes) -> dict[str, Any]:
     """Needs resolved (met or abandoned) per second by the whole model, built and run, next to a
     bare SimPy M/M/c queue serving as many customers. The headline is the street with every
-    linkage lever on (`service_scenario`); `default_street` is `LinkageModel(Params())`, no
-    policy on."""
+    linkage lever on (`service_scenario`); `default_street` is the default scenario
+    (`default_scenario`, scenarios/base.yaml: a typical street today, three policies on)."""
     weeks = _run_weeks(sizes.service_weeks)
     out = _service_case(_params(sizes.service_scenario, [*sizes.service_overrides, *weeks]), sizes)
     out.update(scenario=sizes.service_scenario, overrides=list(sizes.service_overrides))
-    default = _service_case(_params(None, [*sizes.service_overrides, *weeks]), sizes)
-    out["default_street"] = {"scenario": "Params() (defaults, no policy on)", **default}
+    default = _service_case(
+        _params(sizes.default_scenario, [*sizes.service_overrides, *weeks]), sizes
+    )
+    out["default_street"] = {"scenario": sizes.default_scenario, **default}
     return out
 
 

@@ -51,7 +51,7 @@ def rows(result: BenchResult) -> list[tuple[str, str, str, str, str]]:
         if dv:
             out.append(
                 (
-                    "  default street, Params() (no policy on)",
+                    "  default street (" + str(dv.get("scenario", "")) + ")",
                     _num(dv["model_resolved_per_s"]),
                     _num(dv["queue_customers_per_s"]) + " (bare M/M/c)",
                     _num(dv["ratio"], "{:.2f}x"),

@@ -43,9 +43,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--seed", type=int, default=1, help="run seed (default 1)")
     p.add_argument("--weeks", type=int, help="override run.weeks")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="a.b.c=VALUE", help="override a parameter (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="a.b.c=VALUE",
+        help="override a parameter (repeatable)",
+    )
     p.add_argument("--out", help="output folder (default: results/run-<scenario>-<time>)")
-    p.add_argument("--parquet", action="store_true", help="write the time series as Parquet instead of CSV")
+    p.add_argument(
+        "--parquet", action="store_true", help="write the time series as Parquet instead of CSV"
+    )
     p.set_defaults(func=main)
 
 
@@ -68,7 +77,11 @@ def main(args: argparse.Namespace) -> int:
         overrides.append(f"run.weeks={args.weeks}")
     sc = load_scenario(args.scenario, overrides)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out) if args.out else Path("results") / f"run-{re.sub(r'[^A-Za-z0-9_.-]', '_', sc.name)}-{stamp}"
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("results") / f"run-{re.sub(r'[^A-Za-z0-9_.-]', '_', sc.name)}-{stamp}"
+    )
     t0 = time.perf_counter()
     model = LinkageModel(sc.params, seed=args.seed)
     model.run()
@@ -77,12 +90,16 @@ def main(args: argparse.Namespace) -> int:
     violations = check_invariants(model, summary)
     ts = model.timeseries()
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, allow_nan=True) + "\n")
+    (out / "summary.json").write_text(
+        json.dumps(summary, indent=2, sort_keys=True, allow_nan=True) + "\n"
+    )
     if args.parquet:
         ts.to_parquet(out / "timeseries.parquet", index=False)
     else:
         ts.to_csv(out / "timeseries.csv", index=False)
-    (out / "params.yaml").write_text(yaml.safe_dump(sc.params.model_dump(mode="json"), allow_unicode=True, sort_keys=False))
+    (out / "params.yaml").write_text(
+        yaml.safe_dump(sc.params.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+    )
     manifest = {
         "command": "linkage " + " ".join(sys.argv[1:]) if sys.argv else "linkage run",
         "scenario": sc.name,
@@ -95,9 +112,13 @@ def main(args: argparse.Namespace) -> int:
         **provenance(),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    print(f"{sc.name}: {sc.params.run.weeks} weeks, seed {args.seed}, {sc.params.street.n_residents:,} residents, {wall:.1f} s")
+    print(
+        f"{sc.name}: {sc.params.run.weeks} weeks, seed {args.seed}, {sc.params.street.n_residents:,} residents, {wall:.1f} s"
+    )
     print(format_summary(summary))
     if violations:
         print("INVARIANT VIOLATIONS: " + "; ".join(violations), file=sys.stderr)
-    print(f"wrote {out}/ (summary.json, timeseries.{'parquet' if args.parquet else 'csv'}, params.yaml, manifest.json)")
+    print(
+        f"wrote {out}/ (summary.json, timeseries.{'parquet' if args.parquet else 'csv'}, params.yaml, manifest.json)"
+    )
     return 1 if violations else 0

@@ -313,10 +313,22 @@ def analysis_sections(folder: Path, lang: str) -> tuple[str, dict[str, bytes]]:
     sens = folder / "sensitivity.csv"
     if sens.exists():
         df = pd.read_csv(sens)
-        parts.append(f"<h2>{'哪些杠杆最重要(全局敏感性分析)' if zh else 'Which levers matter (global sensitivity)'}</h2>")
+        parts.append(
+            f"<h2>{'哪些杠杆最重要(全局敏感性分析)' if zh else 'Which levers matter (global sensitivity)'}</h2>"
+        )
         order = [c for c in ("outcome", "rank") if c in df.columns]
         shown = df.sort_values(order) if order else df
-        cols = ["outcome", "parameter", "rank", "S1", "S1_conf", "ST", "ST_conf", "mu_star", "sigma"]
+        cols = [
+            "outcome",
+            "parameter",
+            "rank",
+            "S1",
+            "S1_conf",
+            "ST",
+            "ST_conf",
+            "mu_star",
+            "sigma",
+        ]
         parts.append(_csv_table(shown, cols, 40))
         for png in sorted(folder.glob("sensitivity_*.png")):
             pngs[png.name] = png.read_bytes()

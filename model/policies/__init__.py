@@ -46,7 +46,13 @@ PoliciesParams = create_model(
     "PoliciesParams",
     __base__=Section,
     **{
-        name: (cls.Params, Field(default_factory=cls.Params, description=f"{cls.label_zh}: {cls.__doc__.splitlines()[0]}"))
+        name: (
+            cls.Params,
+            Field(
+                default_factory=cls.Params,
+                description=f"{cls.label_zh}: {cls.__doc__.splitlines()[0]}",
+            ),
+        )
         for name, cls in REGISTRY.items()
     },
 )

@@ -21,12 +21,54 @@ AREAS = ("professional", "care")
 
 # ====================================================================== cultivation
 class CultivationParams(PolicyParams):
-    founding_rate: float = P(0.05, 0, 5, "per leader-year", "Organizations founded per resident leader per year, before incubation and registration ease.", ASSUMPTION + " (range 0.01-0.2)")
-    incubation: float = P(0.5, 0, 3, "multiplier", "Incubation support: founding rate x (1 + incubation); also capacity growth of incubated organizations.", ASSUMPTION + " (range 0-2)")
-    registration_ease: float = P(0.5, 0, 1, "0-1", "Simpler registration (简化登记): founding x (0.5 + ease); entry cost x (1 - ease).", ASSUMPTION + " (0 strict registration, 1 filing only)")
-    registration_cost: float = P(8_000.0, 0, 1e7, "yuan", "Entry cost of registering an organization at strict registration.", ASSUMPTION + " (range 2,000-20,000)")
-    incubation_cost: float = P(20_000.0, 0, 1e7, "yuan/org-year", "Incubation support per incubated organization per year (channel incubation).", ASSUMPTION + " (range 10,000-50,000)")
-    growth_rate: float = P(0.02, 0, 1, "probability/week", "Weekly chance that an incubated organization trains a team member to skill 1 and recruits one more.", ASSUMPTION + " (range 0-0.05)")
+    founding_rate: float = P(
+        0.05,
+        0,
+        5,
+        "per leader-year",
+        "Organizations founded per resident leader per year, before incubation and registration ease.",
+        ASSUMPTION + " (range 0.01-0.2)",
+    )
+    incubation: float = P(
+        0.5,
+        0,
+        3,
+        "multiplier",
+        "Incubation support: founding rate x (1 + incubation); also capacity growth of incubated organizations.",
+        ASSUMPTION + " (range 0-2)",
+    )
+    registration_ease: float = P(
+        0.5,
+        0,
+        1,
+        "0-1",
+        "Simpler registration (简化登记): founding x (0.5 + ease); entry cost x (1 - ease).",
+        ASSUMPTION + " (0 strict registration, 1 filing only)",
+    )
+    registration_cost: float = P(
+        8_000.0,
+        0,
+        1e7,
+        "yuan",
+        "Entry cost of registering an organization at strict registration.",
+        ASSUMPTION + " (range 2,000-20,000)",
+    )
+    incubation_cost: float = P(
+        20_000.0,
+        0,
+        1e7,
+        "yuan/org-year",
+        "Incubation support per incubated organization per year (channel incubation).",
+        ASSUMPTION + " (range 10,000-50,000)",
+    )
+    growth_rate: float = P(
+        0.02,
+        0,
+        1,
+        "probability/week",
+        "Weekly chance that an incubated organization trains a team member to skill 1 and recruits one more.",
+        ASSUMPTION + " (range 0-0.05)",
+    )
 
 
 class Cultivation(Policy):
@@ -34,7 +76,9 @@ class Cultivation(Policy):
 
     name = "cultivation"
     label_zh = "培育孵化社区社会组织"
-    seed_text = "简化登记程序,以直接登记和备案管理相结合的方式……积极孵化、培育和发展……社区社会服务组织"
+    seed_text = (
+        "简化登记程序,以直接登记和备案管理相结合的方式……积极孵化、培育和发展……社区社会服务组织"
+    )
     Params = CultivationParams
     channels = ("incubation",)
 
@@ -47,17 +91,24 @@ class Cultivation(Policy):
         born = rng.poisson(lam)
         for c in np.flatnonzero(born):
             for _ in range(int(born[c])):
-                funds = model.p.providers.endogenous_reserve - pr.registration_cost * (1 - pr.registration_ease)
+                funds = model.p.providers.endogenous_reserve - pr.registration_cost * (
+                    1 - pr.registration_ease
+                )
                 model.found_organization(int(c), funds)
         if model.week % 52 == 0:  # incubation places for young community organizations
-            young = sorted((o for o in model.organizations if o.org_kind == "endogenous"), key=lambda o: -o.founded_week)
+            young = sorted(
+                (o for o in model.organizations if o.org_kind == "endogenous"),
+                key=lambda o: -o.founded_week,
+            )
             for o in young:
                 o.incubated = False
             for o in young:
                 if model.gov.spend("incubation", pr.incubation_cost) < pr.incubation_cost - 1e-6:
                     break
                 o.incubated = True
-                o.funds += pr.incubation_cost * 0.5  # half the support reaches the organization as cash
+                o.funds += (
+                    pr.incubation_cost * 0.5
+                )  # half the support reaches the organization as cash
         p_grow = pr.growth_rate * pr.incubation
         for o in model.organizations:
             if not o.incubated or rng.random() >= p_grow:
@@ -75,21 +126,97 @@ class Cultivation(Policy):
 
 # ====================================================================== purchase
 class PurchaseParams(PolicyParams):
-    project_purchase: bool = P(True, None, None, "switch", "Project purchase (项目购买): competitive bidding on the project list.", "seed")
-    post_purchase: bool = P(True, None, None, "switch", "Post purchase (岗位购买): social-work posts in communities.", "seed")
-    venture: bool = P(True, None, None, "switch", "Venture philanthropy (公益创投): seed grants to community organizations.", "seed")
-    w_price: float = P(0.4, 0, 1, "weight", "Weight of price in the bid score.", ASSUMPTION + " (range 0.2-0.6)")
-    w_quality: float = P(0.3, 0, 1, "weight", "Weight of the buyer's quality assessment in the bid score.", ASSUMPTION + " (range 0.2-0.5)")
+    project_purchase: bool = P(
+        True,
+        None,
+        None,
+        "switch",
+        "Project purchase (项目购买): competitive bidding on the project list.",
+        "seed",
+    )
+    post_purchase: bool = P(
+        True,
+        None,
+        None,
+        "switch",
+        "Post purchase (岗位购买): social-work posts in communities.",
+        "seed",
+    )
+    venture: bool = P(
+        True,
+        None,
+        None,
+        "switch",
+        "Venture philanthropy (公益创投): seed grants to community organizations.",
+        "seed",
+    )
+    w_price: float = P(
+        0.4, 0, 1, "weight", "Weight of price in the bid score.", ASSUMPTION + " (range 0.2-0.6)"
+    )
+    w_quality: float = P(
+        0.3,
+        0,
+        1,
+        "weight",
+        "Weight of the buyer's quality assessment in the bid score.",
+        ASSUMPTION + " (range 0.2-0.5)",
+    )
     markup_min: float = P(0.05, 0, 2, "share", "Least markup of a bid over cost.", ASSUMPTION)
     markup_max: float = P(0.3, 0, 2, "share", "Largest markup of a bid over cost.", ASSUMPTION)
-    expected_utilization: float = P(0.75, 0.1, 1, "share", "Utilization bidders expect when pricing an hour.", ASSUMPTION + " (range 0.5-0.9)")
-    assessment_noise: float = P(0.1, 0, 1, "0-1", "Noise of the buyer's guess of an organization's quality.", ASSUMPTION + " (range 0.05-0.2)")
-    max_projects: int = P(4, 1, 100, "projects", "Most projects one embedded agency can hold at once (community organizations: 1).", ASSUMPTION + " (range 2-8)")
-    contract_weeks: int = P(52, 4, 520, "weeks", "Contract duration.", "CALIBRATION.md: one-year cycles")
-    payment_weeks: int = P(4, 1, 52, "weeks", "Payment interval (monthly, against delivered hours).", "DESIGN.md")
-    fixed_share: float = P(0.6, 0, 1, "share", "Share of each instalment paid as a fixed base (分期拨付); the rest pays delivered hours at the bid price.", ASSUMPTION + " (range 0-0.8)")
-    post_price: float = P(80_000.0, 0, 1e7, "yuan/post-year", "Price of one purchased social-work post.", "CALIBRATION.md: 80,000 (range 60,000-150,000)")
-    venture_grant: float = P(50_000.0, 0, 1e7, "yuan", "One venture-philanthropy grant.", "CALIBRATION.md: 50,000 (range 10,000-100,000)")
+    expected_utilization: float = P(
+        0.75,
+        0.1,
+        1,
+        "share",
+        "Utilization bidders expect when pricing an hour.",
+        ASSUMPTION + " (range 0.5-0.9)",
+    )
+    assessment_noise: float = P(
+        0.1,
+        0,
+        1,
+        "0-1",
+        "Noise of the buyer's guess of an organization's quality.",
+        ASSUMPTION + " (range 0.05-0.2)",
+    )
+    max_projects: int = P(
+        4,
+        1,
+        100,
+        "projects",
+        "Most projects one embedded agency can hold at once (community organizations: 1).",
+        ASSUMPTION + " (range 2-8)",
+    )
+    contract_weeks: int = P(
+        52, 4, 520, "weeks", "Contract duration.", "CALIBRATION.md: one-year cycles"
+    )
+    payment_weeks: int = P(
+        4, 1, 52, "weeks", "Payment interval (monthly, against delivered hours).", "DESIGN.md"
+    )
+    fixed_share: float = P(
+        0.6,
+        0,
+        1,
+        "share",
+        "Share of each instalment paid as a fixed base (分期拨付); the rest pays delivered hours at the bid price.",
+        ASSUMPTION + " (range 0-0.8)",
+    )
+    post_price: float = P(
+        80_000.0,
+        0,
+        1e7,
+        "yuan/post-year",
+        "Price of one purchased social-work post.",
+        "CALIBRATION.md: 80,000 (range 60,000-150,000)",
+    )
+    venture_grant: float = P(
+        50_000.0,
+        0,
+        1e7,
+        "yuan",
+        "One venture-philanthropy grant.",
+        "CALIBRATION.md: 50,000 (range 10,000-100,000)",
+    )
 
 
 class Purchase(Policy):
@@ -109,7 +236,15 @@ class Purchase(Policy):
 
     def active_channels(self) -> tuple[str, ...]:
         pr = self.pars
-        return tuple(c for c, on in (("procurement", pr.project_purchase), ("posts", pr.post_purchase), ("venture", pr.venture)) if on)
+        return tuple(
+            c
+            for c, on in (
+                ("procurement", pr.project_purchase),
+                ("posts", pr.post_purchase),
+                ("venture", pr.venture),
+            )
+            if on
+        )
 
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars
@@ -122,7 +257,11 @@ class Purchase(Policy):
             if pr.project_purchase:
                 self._procure(model)
                 for org in model.organizations:  # staff hired for projects that ended are let go
-                    for st in [x for x in org.staff if x.contract is None and getattr(x, "contract_hire", False)]:
+                    for st in [
+                        x
+                        for x in org.staff
+                        if x.contract is None and getattr(x, "contract_hire", False)
+                    ]:
                         st.leave()
             if pr.venture:
                 self._venture(model)
@@ -141,7 +280,9 @@ class Purchase(Policy):
         demand = self._professional_demand(model)
         rng = model.streams.get("posts")
         while len(self.posts) < target and model.sw_available() >= 1:
-            per = np.array([sum(1 for s in self.posts if s.community == c) for c in range(len(demand))])
+            per = np.array(
+                [sum(1 for s in self.posts if s.community == c) for c in range(len(demand))]
+            )
             c = int(np.argmax(demand / (per + 1)))
             s = model.hire(SocialWorker, c, 2, "sw", float(model._quality(rng, 1)[0]))
             self.posts.append(s)
@@ -165,7 +306,9 @@ class Purchase(Policy):
             t_from = (model.week - 52) * WEEK
             lo = int(np.searchsorted(nt.view("t_raise") >= t_from, True))
             ids = np.arange(lo, nt.n)
-            ids = ids[(nt.t_raise[ids] >= t_from) & np.isfinite(nt.t_post[ids]) & (nt.level[ids] >= 1)]
+            ids = ids[
+                (nt.t_raise[ids] >= t_from) & np.isfinite(nt.t_post[ids]) & (nt.level[ids] >= 1)
+            ]
             gap = (nt.status[ids] != MET) | (nt.skill[ids] < nt.level[ids])
             ids = ids[gap]
             area = (~cat.professional[nt.ntype[ids]]).astype(np.int64)
@@ -178,19 +321,31 @@ class Purchase(Policy):
             res = model.residents
             g_by_c = np.zeros((nc, cat.rates.shape[0]))
             np.add.at(g_by_c, (res.community, res.group), 1.0)
-            per_type = g_by_c @ cat.rates * 52 * cat.hours * (1 - cat.hidden) * (cat.level >= 1) * 0.5
-            out = np.stack([per_type[:, cat.professional].sum(1), per_type[:, ~cat.professional].sum(1)], axis=1)
+            per_type = (
+                g_by_c @ cat.rates * 52 * cat.hours * (1 - cat.hidden) * (cat.level >= 1) * 0.5
+            )
+            out = np.stack(
+                [per_type[:, cat.professional].sum(1), per_type[:, ~cat.professional].sum(1)],
+                axis=1,
+            )
         return out
 
     # ------------------------------------------------------------------ projects
-    def _price(self, org: SocialOrganization, area: str, model: LinkageModel, rng: np.random.Generator) -> float:
+    def _price(
+        self, org: SocialOrganization, area: str, model: LinkageModel, rng: np.random.Generator
+    ) -> float:
         pp = model.p.providers
         pr = self.pars
         salary = pp.sw_salary if area == "professional" else pp.staff_salary
         if org.org_kind == "endogenous":
             salary *= 0.8  # community organizations pay less (assumption)
         hours_year = pp.sw_hours * (1 - pp.sw_admin_share) * model.sw_hours_factor * 52
-        return salary / hours_year / pr.expected_utilization * (1 + rng.uniform(pr.markup_min, pr.markup_max))
+        return (
+            salary
+            / hours_year
+            / pr.expected_utilization
+            * (1 + rng.uniform(pr.markup_min, pr.markup_max))
+        )
 
     def _procure(self, model: LinkageModel) -> None:
         pr = self.pars
@@ -202,7 +357,11 @@ class Purchase(Policy):
             return
         year = model.week // 52
         projects = sorted(
-            ((budget * hours[c, a] / total, c, AREAS[a]) for c in range(hours.shape[0]) for a in range(2)),
+            (
+                (budget * hours[c, a] / total, c, AREAS[a])
+                for c in range(hours.shape[0])
+                for a in range(2)
+            ),
             key=lambda x: (-x[0], x[1], x[2]),
         )
         held = {o.unique_id: 0 for o in model.organizations}
@@ -226,19 +385,36 @@ class Purchase(Policy):
             p_max = max(b[1] for b in bids)
             best = max(
                 bids,
-                key=lambda b: pr.w_price * (1 - b[1] / p_max) + pr.w_quality * b[2] + credit * b[0].reputation + b[3],
+                key=lambda b: (
+                    pr.w_price * (1 - b[1] / p_max)
+                    + pr.w_quality * b[2]
+                    + credit * b[0].reputation
+                    + b[3]
+                ),
             )
             org, price = best[0], best[1]
             held[org.unique_id] += 1
             self._award(model, org, c, area, value, price)
 
-    def _award(self, model: LinkageModel, org: SocialOrganization, c: int, area: str, value: float, price: float) -> None:
+    def _award(
+        self,
+        model: LinkageModel,
+        org: SocialOrganization,
+        c: int,
+        area: str,
+        value: float,
+        price: float,
+    ) -> None:
         pr = self.pars
         target = value / price
-        con = Contract(org, c, area, value, price, target, model.week, model.week + pr.contract_weeks)
+        con = Contract(
+            org, c, area, value, price, target, model.week, model.week + pr.contract_weeks
+        )
         pp = model.p.providers
         weekly = pp.sw_hours * (1 - pp.sw_admin_share) * model.sw_hours_factor
-        n = max(1, round(target * 52.0 / pr.contract_weeks / 52.0 / (weekly * pr.expected_utilization)))
+        n = max(
+            1, round(target * 52.0 / pr.contract_weeks / 52.0 / (weekly * pr.expected_utilization))
+        )
         rng = model.streams.get("contract_staff")
         free = sorted((s for s in org.staff if s.contract is None), key=lambda s: s.community != c)
         for _ in range(n):
@@ -297,8 +473,22 @@ class Purchase(Policy):
 
 # ====================================================================== project teams
 class ProjectTeamsParams(PolicyParams):
-    team_size: int = P(10, 0, 1000, "volunteers", "Registered but inactive volunteers a new project mobilizes into its team.", ASSUMPTION + " (range 5-30)")
-    hazard_mult: float = P(0.85, 0, 1, "multiplier", "Dropout hazard of team volunteers supervised by the project (x).", ASSUMPTION + " (range 0.7-1)")
+    team_size: int = P(
+        10,
+        0,
+        1000,
+        "volunteers",
+        "Registered but inactive volunteers a new project mobilizes into its team.",
+        ASSUMPTION + " (range 5-30)",
+    )
+    hazard_mult: float = P(
+        0.85,
+        0,
+        1,
+        "multiplier",
+        "Dropout hazard of team volunteers supervised by the project (x).",
+        ASSUMPTION + " (range 0.7-1)",
+    )
 
 
 class ProjectTeams(Policy):
@@ -307,7 +497,9 @@ class ProjectTeams(Policy):
 
     name = "project_teams"
     label_zh = "项目运作(社会组织承接、社工执行、志愿者协助)"
-    seed_text = "社会组织为服务载体……社区志愿者……可以通过一定的社会组织或在一定的平台与载体上提供志愿服务"
+    seed_text = (
+        "社会组织为服务载体……社区志愿者……可以通过一定的社会组织或在一定的平台与载体上提供志愿服务"
+    )
     Params = ProjectTeamsParams
 
     def initialize(self, model: LinkageModel) -> None:
@@ -337,13 +529,52 @@ class ProjectTeams(Policy):
 
 # ====================================================================== evaluation
 class EvaluationParams(PolicyParams):
-    cost: float = P(8_000.0, 0, 1e7, "yuan/evaluation", "Cost of one third-party evaluation of a contract.", ASSUMPTION + " (range 3,000-20,000)")
-    noise_sd: float = P(8.0, 0, 50, "points", "Measurement noise of the 100-point score.", ASSUMPTION + " (range 3-15)")
-    excellent: float = P(85.0, 0, 100, "points", "Excellent from this score.", "CALIBRATION.md: provincial evaluation rules")
-    good: float = P(75.0, 0, 100, "points", "Good from this score.", "CALIBRATION.md: provincial evaluation rules")
-    pass_mark: float = P(60.0, 0, 100, "points", "Below this a contract fails; the organization is barred next round.", "CALIBRATION.md: provincial evaluation rules")
-    bonus_excellent: float = P(0.1, 0, 1, "score", "Bid-score bonus next round for an excellent evaluation.", ASSUMPTION)
-    bonus_good: float = P(0.05, 0, 1, "score", "Bid-score bonus next round for a good evaluation.", ASSUMPTION)
+    cost: float = P(
+        8_000.0,
+        0,
+        1e7,
+        "yuan/evaluation",
+        "Cost of one third-party evaluation of a contract.",
+        ASSUMPTION + " (range 3,000-20,000)",
+    )
+    noise_sd: float = P(
+        8.0,
+        0,
+        50,
+        "points",
+        "Measurement noise of the 100-point score.",
+        ASSUMPTION + " (range 3-15)",
+    )
+    excellent: float = P(
+        85.0,
+        0,
+        100,
+        "points",
+        "Excellent from this score.",
+        "CALIBRATION.md: provincial evaluation rules",
+    )
+    good: float = P(
+        75.0,
+        0,
+        100,
+        "points",
+        "Good from this score.",
+        "CALIBRATION.md: provincial evaluation rules",
+    )
+    pass_mark: float = P(
+        60.0,
+        0,
+        100,
+        "points",
+        "Below this a contract fails; the organization is barred next round.",
+        "CALIBRATION.md: provincial evaluation rules",
+    )
+    bonus_excellent: float = P(
+        0.1, 0, 1, "score", "Bid-score bonus next round for an excellent evaluation.", ASSUMPTION
+    )
+    bonus_good: float = P(
+        0.05, 0, 1, "score", "Bid-score bonus next round for a good evaluation.", ASSUMPTION
+    )
 
 
 class Evaluation(Policy):

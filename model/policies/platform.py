@@ -12,10 +12,38 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class PlatformParams(PolicyParams):
-    delay_hours: float = P(4.0, 0, 1000, "hours", "Matching delay with the platform (needs reach providers in hours, not days).", ASSUMPTION + " (range 1-24)")
-    discovery: float = P(0.03, 0, 1, "probability/week", "Extra weekly chance that a hidden need surfaces through the platform.", ASSUMPTION + " (range 0-0.1)")
-    cost_per_10k: float = P(30_000.0, 0, 1e9, "yuan/year per 10,000 residents", "Operating cost of the platform, off the top of the budget (150,000 a year for the default street).", ASSUMPTION + " (range 10,000-100,000)")
-    referrals: bool = P(True, None, None, "switch", "The platform also carries referrals between providers.", ASSUMPTION)
+    delay_hours: float = P(
+        4.0,
+        0,
+        1000,
+        "hours",
+        "Matching delay with the platform (needs reach providers in hours, not days).",
+        ASSUMPTION + " (range 1-24)",
+    )
+    discovery: float = P(
+        0.03,
+        0,
+        1,
+        "probability/week",
+        "Extra weekly chance that a hidden need surfaces through the platform.",
+        ASSUMPTION + " (range 0-0.1)",
+    )
+    cost_per_10k: float = P(
+        30_000.0,
+        0,
+        1e9,
+        "yuan/year per 10,000 residents",
+        "Operating cost of the platform, off the top of the budget (150,000 a year for the default street).",
+        ASSUMPTION + " (range 10,000-100,000)",
+    )
+    referrals: bool = P(
+        True,
+        None,
+        None,
+        "switch",
+        "The platform also carries referrals between providers.",
+        ASSUMPTION,
+    )
 
 
 class InformationPlatform(Policy):
@@ -23,7 +51,9 @@ class InformationPlatform(Policy):
 
     name = "platform"
     label_zh = "信息平台"
-    seed_text = "打造信息平台……搭建社会组织、社工机构、志愿服务组织对接社区需求、开展社区服务的重要平台"
+    seed_text = (
+        "打造信息平台……搭建社会组织、社工机构、志愿服务组织对接社区需求、开展社区服务的重要平台"
+    )
     Params = PlatformParams
     channels = ("platform",)
 
@@ -45,7 +75,14 @@ class InformationPlatform(Policy):
 
 
 class CreditParams(PolicyParams):
-    procurement_weight: float = P(0.3, 0, 1, "weight", "Weight of published reputation in procurement scores (replaces the buyer's guess).", ASSUMPTION + " (range 0.1-0.5)")
+    procurement_weight: float = P(
+        0.3,
+        0,
+        1,
+        "weight",
+        "Weight of published reputation in procurement scores (replaces the buyer's guess).",
+        ASSUMPTION + " (range 0.1-0.5)",
+    )
 
 
 class CreditPublicity(Policy):

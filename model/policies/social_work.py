@@ -30,10 +30,38 @@ def sw_per_community(model: LinkageModel) -> np.ndarray:
 
 # ====================================================================== professionalization
 class ProfessionalizationParams(PolicyParams):
-    exam_pass: float = P(0.1, 0, 1, "probability/year", "Chance a community worker passes the social-work exam in a year, untrained.", ASSUMPTION + " (national pass rates are about 20%; range 0.05-0.3)")
-    training_boost: float = P(0.15, 0, 1, "probability/year", "Extra pass chance from exam training.", ASSUMPTION + " (range 0-0.3)")
-    transformed_admin_share: float = P(0.6, 0, 1, "share", "Administrative share of a community worker who became a community social worker.", ASSUMPTION + " (range 0.4-0.85)")
-    graduates_per_10k: float = P(0.5, 0, 20, "per 10,000 residents per year", "Social-work graduates recruited into the street's labour pool each year.", ASSUMPTION + " (range 0-2)")
+    exam_pass: float = P(
+        0.1,
+        0,
+        1,
+        "probability/year",
+        "Chance a community worker passes the social-work exam in a year, untrained.",
+        ASSUMPTION + " (national pass rates are about 20%; range 0.05-0.3)",
+    )
+    training_boost: float = P(
+        0.15,
+        0,
+        1,
+        "probability/year",
+        "Extra pass chance from exam training.",
+        ASSUMPTION + " (range 0-0.3)",
+    )
+    transformed_admin_share: float = P(
+        0.6,
+        0,
+        1,
+        "share",
+        "Administrative share of a community worker who became a community social worker.",
+        ASSUMPTION + " (range 0.4-0.85)",
+    )
+    graduates_per_10k: float = P(
+        0.5,
+        0,
+        20,
+        "per 10,000 residents per year",
+        "Social-work graduates recruited into the street's labour pool each year.",
+        ASSUMPTION + " (range 0-2)",
+    )
 
 
 class Professionalization(Policy):
@@ -65,10 +93,38 @@ class Professionalization(Policy):
 
 # ====================================================================== surveys and leaders
 class SurveysParams(PolicyParams):
-    survey_share: float = P(0.1, 0, 0.9, "share", "Share of a social worker's service hours spent on needs surveys and visits.", ASSUMPTION + " (range 0.05-0.3)")
-    discovery_per_hour: float = P(0.05, 0, 1, "probability/week per survey hour per 1,000 residents", "Weekly discovery chance of a hidden need, per weekly survey hour per 1,000 residents.", ASSUMPTION + " (range 0.01-0.1)")
-    leaders_per_sw: float = P(2.0, 0, 100, "leaders per SW-year", "Resident leaders (骨干) a social worker cultivates per year.", ASSUMPTION + " (range 0.5-5)")
-    recruits_per_leader: float = P(3.0, 0, 100, "volunteers per leader-year", "Volunteers a resident leader mobilizes per year.", ASSUMPTION + " (range 1-6)")
+    survey_share: float = P(
+        0.1,
+        0,
+        0.9,
+        "share",
+        "Share of a social worker's service hours spent on needs surveys and visits.",
+        ASSUMPTION + " (range 0.05-0.3)",
+    )
+    discovery_per_hour: float = P(
+        0.05,
+        0,
+        1,
+        "probability/week per survey hour per 1,000 residents",
+        "Weekly discovery chance of a hidden need, per weekly survey hour per 1,000 residents.",
+        ASSUMPTION + " (range 0.01-0.1)",
+    )
+    leaders_per_sw: float = P(
+        2.0,
+        0,
+        100,
+        "leaders per SW-year",
+        "Resident leaders (骨干) a social worker cultivates per year.",
+        ASSUMPTION + " (range 0.5-5)",
+    )
+    recruits_per_leader: float = P(
+        3.0,
+        0,
+        100,
+        "volunteers per leader-year",
+        "Volunteers a resident leader mobilizes per year.",
+        ASSUMPTION + " (range 1-6)",
+    )
 
 
 class SurveysAndLeaders(Policy):
@@ -93,7 +149,9 @@ class SurveysAndLeaders(Policy):
         n_sw = sw_per_community(model)
         pp = model.p.providers
         survey_hours = n_sw * pp.sw_hours * (1 - pp.sw_admin_share) * pr.survey_share
-        per_1000 = survey_hours / np.maximum(1.0, np.array([c.n_residents for c in model.communities]) / 1000.0)
+        per_1000 = survey_hours / np.maximum(
+            1.0, np.array([c.n_residents for c in model.communities]) / 1000.0
+        )
         model.discovery_extra = self._base + np.minimum(0.5, pr.discovery_per_hour * per_1000)
         rng = model.streams.weekly("leaders", model.week)
         new = rng.poisson(n_sw * pr.leaders_per_sw / 52.0)
@@ -107,16 +165,48 @@ class SurveysAndLeaders(Policy):
         for c in np.flatnonzero(recruits):
             block = res.members(int(c))
             cand = block.start + np.flatnonzero(res.vol_state[block] != V_ACTIVE)
-            for r in rng.choice(cand, size=min(len(cand), int(recruits[c])), replace=False) if len(cand) else ():
+            for r in (
+                rng.choice(cand, size=min(len(cand), int(recruits[c])), replace=False)
+                if len(cand)
+                else ()
+            ):
                 model.activate_volunteer(int(r))
 
 
 # ====================================================================== team co-building
 class TeamBuildingParams(PolicyParams):
-    volunteers_per_sw: int = P(15, 0, 1000, "volunteers", "Volunteers one embedded social worker can supervise.", ASSUMPTION + " (range 5-30)")
-    skill_gain: float = P(0.01, 0, 1, "probability/week", "Weekly chance a supervised skill-0 volunteer reaches skill 1.", ASSUMPTION + " (range 0.002-0.03)")
-    hazard_mult: float = P(0.8, 0, 1, "multiplier", "Dropout hazard of supervised volunteers (x).", ASSUMPTION + " (range 0.6-1)")
-    referrals: bool = P(True, None, None, "switch", "Embedded social workers refer needs across organizations and communities.", ASSUMPTION)
+    volunteers_per_sw: int = P(
+        15,
+        0,
+        1000,
+        "volunteers",
+        "Volunteers one embedded social worker can supervise.",
+        ASSUMPTION + " (range 5-30)",
+    )
+    skill_gain: float = P(
+        0.01,
+        0,
+        1,
+        "probability/week",
+        "Weekly chance a supervised skill-0 volunteer reaches skill 1.",
+        ASSUMPTION + " (range 0.002-0.03)",
+    )
+    hazard_mult: float = P(
+        0.8,
+        0,
+        1,
+        "multiplier",
+        "Dropout hazard of supervised volunteers (x).",
+        ASSUMPTION + " (range 0.6-1)",
+    )
+    referrals: bool = P(
+        True,
+        None,
+        None,
+        "switch",
+        "Embedded social workers refer needs across organizations and communities.",
+        ASSUMPTION,
+    )
 
 
 class TeamBuilding(Policy):
@@ -155,8 +245,22 @@ class TeamBuilding(Policy):
 
 # ====================================================================== co-delivery
 class CoDeliveryParams(PolicyParams):
-    share: float = P(0.3, 0, 0.9, "share", "Share of a professional case's hours an assisting volunteer takes over.", ASSUMPTION + " (range 0.1-0.5)")
-    learn: float = P(0.2, 0, 1, "probability", "Chance an assisting skill-0 volunteer reaches skill 1 after a case.", ASSUMPTION + " (range 0.05-0.4)")
+    share: float = P(
+        0.3,
+        0,
+        0.9,
+        "share",
+        "Share of a professional case's hours an assisting volunteer takes over.",
+        ASSUMPTION + " (range 0.1-0.5)",
+    )
+    learn: float = P(
+        0.2,
+        0,
+        1,
+        "probability",
+        "Chance an assisting skill-0 volunteer reaches skill 1 after a case.",
+        ASSUMPTION + " (range 0.05-0.4)",
+    )
 
 
 class CoDelivery(Policy):
@@ -176,9 +280,25 @@ class CoDelivery(Policy):
 
 # ====================================================================== joint meeting
 class JointMeetingParams(PolicyParams):
-    interval_weeks: int = P(4, 1, 52, "weeks", "Weeks between joint meetings.", ASSUMPTION + " (monthly; range 2-13)")
-    wait_hours: float = P(72.0, 0, 10_000, "hours", "Needs waiting longer than this in a community queue are escalated.", ASSUMPTION + " (range 24-336)")
-    hours_per_attendee: float = P(2.0, 0, 40, "hours", "Staff hours one attendee spends per meeting (one per community and organization).", ASSUMPTION + " (range 1-4)")
+    interval_weeks: int = P(
+        4, 1, 52, "weeks", "Weeks between joint meetings.", ASSUMPTION + " (monthly; range 2-13)"
+    )
+    wait_hours: float = P(
+        72.0,
+        0,
+        10_000,
+        "hours",
+        "Needs waiting longer than this in a community queue are escalated.",
+        ASSUMPTION + " (range 24-336)",
+    )
+    hours_per_attendee: float = P(
+        2.0,
+        0,
+        40,
+        "hours",
+        "Staff hours one attendee spends per meeting (one per community and organization).",
+        ASSUMPTION + " (range 1-4)",
+    )
 
 
 class JointMeeting(Policy):

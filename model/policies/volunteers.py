@@ -22,9 +22,30 @@ class VolunteerMgmtParams(PolicyParams):
         description="Service-record hours for 1 to 5 stars (community star scheme; assumption: the national standard uses 100/300/600/1000/1500).",
         json_schema_extra={"unit": "hours", "source": ASSUMPTION},
     )
-    recognition_mult: float = P(0.6, 0, 1, "multiplier", "Dropout hazard of volunteers with at least one star (recognition), x.", "CALIBRATION.md: recognition predicts retention; size is an assumption (range 0.4-0.9)")
-    training_rate: float = P(0.005, 0, 1, "probability/week", "Weekly chance an active skill-0 volunteer is trained to skill 1.", ASSUMPTION + " (range 0.001-0.02)")
-    record_priority: bool = P(True, None, None, "switch", "Volunteers with good records (stars) get priority in matching.", "seed")
+    recognition_mult: float = P(
+        0.6,
+        0,
+        1,
+        "multiplier",
+        "Dropout hazard of volunteers with at least one star (recognition), x.",
+        "CALIBRATION.md: recognition predicts retention; size is an assumption (range 0.4-0.9)",
+    )
+    training_rate: float = P(
+        0.005,
+        0,
+        1,
+        "probability/week",
+        "Weekly chance an active skill-0 volunteer is trained to skill 1.",
+        ASSUMPTION + " (range 0.001-0.02)",
+    )
+    record_priority: bool = P(
+        True,
+        None,
+        None,
+        "switch",
+        "Volunteers with good records (stars) get priority in matching.",
+        "seed",
+    )
 
     @field_validator("star_hours")
     @classmethod
@@ -62,17 +83,69 @@ class VolunteerManagement(Policy):
 
 class TimeBankParams(PolicyParams):
     cap: float = P(1500.0, 1, 1e6, "hours", "Account cap.", "CALIBRATION.md: Nanjing, 1,500 h")
-    portable: bool = P(False, None, None, "switch", "Credits redeemable in any community (通存通兑).", "CALIBRATION.md: non-portability is the main complaint")
-    redeem_share: float = P(0.1, 0, 1, "share", "Chance a holder with enough credit redeems it for a need.", "CALIBRATION.md: withdrawals are rare (range 0.01-0.5)")
-    shadow_price: float = P(30.0, 0, 1e4, "yuan/hour", "Shadow price of one credit hour (liability, backstop payment).", ASSUMPTION + " (range 20-60)")
-    expiry_weeks: int = P(260, 0, 5200, "weeks", "A dormant account expires after this many weeks without activity (0: never).", ASSUMPTION + " (range 104-520)")
-    credit_hazard_mult: float = P(0.85, 0, 1, "multiplier", "Dropout hazard of volunteers holding credit, x.", ASSUMPTION + " (range 0.7-1)")
-    subsidy_per_volunteer: float = P(200.0, 0, 1e5, "yuan/active volunteer-year", "Coordination subsidy that fully staffs the bank.", ASSUMPTION + " (range 100-500)")
-    participation_boost: float = P(0.3, 0, 5, "share", "Extra participation of volunteers when the bank is fully subsidized.", ASSUMPTION + " (range 0-0.6)")
+    portable: bool = P(
+        False,
+        None,
+        None,
+        "switch",
+        "Credits redeemable in any community (通存通兑).",
+        "CALIBRATION.md: non-portability is the main complaint",
+    )
+    redeem_share: float = P(
+        0.1,
+        0,
+        1,
+        "share",
+        "Chance a holder with enough credit redeems it for a need.",
+        "CALIBRATION.md: withdrawals are rare (range 0.01-0.5)",
+    )
+    shadow_price: float = P(
+        30.0,
+        0,
+        1e4,
+        "yuan/hour",
+        "Shadow price of one credit hour (liability, backstop payment).",
+        ASSUMPTION + " (range 20-60)",
+    )
+    expiry_weeks: int = P(
+        260,
+        0,
+        5200,
+        "weeks",
+        "A dormant account expires after this many weeks without activity (0: never).",
+        ASSUMPTION + " (range 104-520)",
+    )
+    credit_hazard_mult: float = P(
+        0.85,
+        0,
+        1,
+        "multiplier",
+        "Dropout hazard of volunteers holding credit, x.",
+        ASSUMPTION + " (range 0.7-1)",
+    )
+    subsidy_per_volunteer: float = P(
+        200.0,
+        0,
+        1e5,
+        "yuan/active volunteer-year",
+        "Coordination subsidy that fully staffs the bank.",
+        ASSUMPTION + " (range 100-500)",
+    )
+    participation_boost: float = P(
+        0.3,
+        0,
+        5,
+        "share",
+        "Extra participation of volunteers when the bank is fully subsidized.",
+        ASSUMPTION + " (range 0-0.6)",
+    )
     bankable_needs: list[str] = Field(
         ["life_care", "emotional_comfort"],
         description="Need types whose service hours earn credit (Nanjing's bank covers elder care: 生活照料, 精神抚慰); empty: every type.",
-        json_schema_extra={"unit": "need types", "source": "CALIBRATION.md: Nanjing time bank (elder care)"},
+        json_schema_extra={
+            "unit": "need types",
+            "source": "CALIBRATION.md: Nanjing time bank (elder care)",
+        },
     )
 
 
@@ -111,8 +184,22 @@ class TimeBank(Policy):
 
 
 class MobilizationParams(PolicyParams):
-    party_members_per_1000: float = P(3.0, 0, 100, "per 1,000 residents per year", "In-service party members reporting to the community (在职党员到社区报到) who become active volunteers.", ASSUMPTION + " (range 1-10)")
-    mutual_aid_mult: float = P(1.3, 1, 5, "multiplier", "Neighbourhood mutual aid (邻里互助) raises everyday recruitment, x.", ASSUMPTION + " (range 1-2)")
+    party_members_per_1000: float = P(
+        3.0,
+        0,
+        100,
+        "per 1,000 residents per year",
+        "In-service party members reporting to the community (在职党员到社区报到) who become active volunteers.",
+        ASSUMPTION + " (range 1-10)",
+    )
+    mutual_aid_mult: float = P(
+        1.3,
+        1,
+        5,
+        "multiplier",
+        "Neighbourhood mutual aid (邻里互助) raises everyday recruitment, x.",
+        ASSUMPTION + " (range 1-2)",
+    )
 
 
 class Mobilization(Policy):

@@ -67,6 +67,9 @@ def test_every_section_reports_positive_finite_figures(result):
         "model_events_per_resolved",
     ):
         assert positive(v[k]), k
+    assert positive(v["ratio_service_phase"])
+    # The service phase is part of the run, so it is at least as fast per need as the whole run.
+    assert v["service_phase_resolved_per_s"] >= v["model_resolved_per_s"]
     assert v["queue_runs"][0]["customers"] == v["model_runs"][0]["needs_resolved"]  # same work
     assert 5.9 < v["queue_events_per_customer"] < 6.2  # the textbook queue: 6 events a customer
     d = s["default_run"]

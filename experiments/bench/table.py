@@ -58,6 +58,16 @@ def rows(result: BenchResult) -> list[tuple[str, str, str, str, str]]:
                     "",
                 )
             )
+        if "service_phase_resolved_per_s" in v:
+            out.append(
+                (
+                    "  full linkage, service phase alone (weekly phases left out)",
+                    _num(v["service_phase_resolved_per_s"]),
+                    "",
+                    _num(v["ratio_service_phase"], "{:.2f}x"),
+                    "",
+                )
+            )
         out.append(
             (
                 "  full linkage, needs met/s only; CPU-time ratio",

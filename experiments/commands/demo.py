@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import signal
 import sys
 import time
 from pathlib import Path
+
+from experiments.commands import stop_on_sigterm
 
 STUDIES = ("linkage_modes", "funding_strategies")
 """Experiment files (experiments/<name>.yaml) the demo runs, in order."""
@@ -74,10 +75,6 @@ def experiment_file(name: str) -> Path:
     return Path(__file__).resolve().parents[1] / f"{name}.yaml"
 
 
-def _sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def handle(args: argparse.Namespace) -> int:
     """Run both studies, write their reports, print the headline tables."""
     from experiments.cli import InputError
@@ -93,7 +90,7 @@ def handle(args: argparse.Namespace) -> int:
         raise InputError(f"--workers: must be at least 1 (got {args.workers})")
     warmup = 52 if args.weeks > 104 else args.weeks // 4
     font_rc(args.lang)  # before hours of work: fail now if Chinese cannot be drawn
-    signal.signal(signal.SIGTERM, _sigterm)
+    stop_on_sigterm()
     root = Path(args.out)
     t0 = time.perf_counter()
     reports = []

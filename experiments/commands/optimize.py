@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import signal
 import sys
+
+from experiments.commands import add_execution_options, stop_on_sigterm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,25 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("satisfaction", "cost_per_need", "worst_group"),
         help="need_satisfaction_rate (max), cost_per_need_met (min) or satisfaction_min_group (max); default: the file's",
     )
-    p.add_argument(
-        "--out", metavar="DIR", help="results folder (default: results/<name>-<timestamp>)"
-    )
-    p.add_argument(
-        "--workers", type=int, help="worker processes (default: all cores; 1 runs in-process)"
-    )
-    p.add_argument("--executor", choices=("local", "dask"), default="local")
-    p.add_argument(
-        "--scheduler", metavar="ADDRESS", help="Dask scheduler (implies --executor dask)"
-    )
-    p.add_argument(
-        "--resume", action="store_true", help="continue an interrupted search in --out DIR"
-    )
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_execution_options(p, resume_help="continue an interrupted search in --out DIR")
     p.set_defaults(func=handle)
-
-
-def _sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -64,7 +48,7 @@ def handle(args: argparse.Namespace) -> int:
         raise InputError(f"--workers: must be at least 1 (got {args.workers})")
     if args.budget is not None and not args.budget > 0:
         raise InputError(f"--budget: must be a positive number of yuan (got {args.budget:g})")
-    signal.signal(signal.SIGTERM, _sigterm)
+    stop_on_sigterm()
     try:
         res = run_optimize(
             args.experiment,

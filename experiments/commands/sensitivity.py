@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import signal
 import sys
+
+from experiments.commands import add_execution_options, stop_on_sigterm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,26 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--replications", type=int, metavar="N", help="override the experiment's replications"
     )
-    p.add_argument(
-        "--out", metavar="DIR", help="results folder (default: results/<name>-<timestamp>)"
-    )
-    p.add_argument(
-        "--workers", type=int, help="worker processes (default: all cores; 1 runs in-process)"
-    )
-    p.add_argument("--executor", choices=("local", "dask"), default="local")
-    p.add_argument(
-        "--scheduler", metavar="ADDRESS", help="Dask scheduler (implies --executor dask)"
-    )
-    p.add_argument(
-        "--resume", action="store_true", help="run only what the folder does not hold yet"
-    )
+    add_execution_options(p, resume_help="run only what the folder does not hold yet")
     p.add_argument("--top", type=int, default=5, metavar="K", help="parameters printed per outcome")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=handle)
-
-
-def _sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -78,7 +62,7 @@ def handle(args: argparse.Namespace) -> int:
         v = getattr(args, name)
         if v is not None and v < (2 if name in ("samples", "levels") else 1):
             raise InputError(f"--{name}: too small (got {v})")
-    signal.signal(signal.SIGTERM, _sigterm)
+    stop_on_sigterm()
     res = run_sensitivity(
         args.experiment,
         args.out,

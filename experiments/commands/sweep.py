@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import signal
 import sys
+
+from experiments.commands import add_execution_options, stop_on_sigterm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,29 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("experiment", metavar="EXPERIMENT", help="experiment YAML file")
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="worker processes (default: all cores; 1 runs in-process)",
-    )
-    p.add_argument(
-        "--executor",
-        choices=("local", "dask"),
-        default="local",
-        help="local processes (default) or Dask",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="connect to this Dask scheduler (implies --executor dask)",
-    )
-    p.add_argument(
-        "--out", metavar="DIR", help="results folder (default: results/<name>-<timestamp>)"
-    )
-    p.add_argument(
-        "--resume", action="store_true", help="run only what the results folder does not hold yet"
-    )
+    add_execution_options(p, resume_help="run only what the results folder does not hold yet")
     p.add_argument(
         "--retry-errors", action="store_true", help="with --resume, also rerun runs that failed"
     )
@@ -52,7 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--warmup-weeks", type=int, metavar="N", help="override run.warmup_weeks of every run"
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=handle)
 
 
@@ -63,10 +41,6 @@ def _positive(name: str, value: int | None, minimum: int = 1) -> None:
         raise InputError(f"{name}: must be at least {minimum} (got {value})")
 
 
-def _sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def handle(args: argparse.Namespace) -> int:
     """Run the sweep; exit 0 when every run succeeded, 1 when some failed."""
     from experiments.sweep import run_sweep
@@ -75,7 +49,7 @@ def handle(args: argparse.Namespace) -> int:
     _positive("--replications", args.replications)
     _positive("--weeks", args.weeks)
     _positive("--warmup-weeks", args.warmup_weeks, 0)
-    signal.signal(signal.SIGTERM, _sigterm)  # `kill` saves the manifest like Ctrl-C
+    stop_on_sigterm()  # `kill` saves the manifest like Ctrl-C
     res = run_sweep(
         args.experiment,
         args.out,

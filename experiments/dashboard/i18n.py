@@ -7,20 +7,12 @@ follow the seed text (`seeds/000_bf481d7bc8d98b1c.txt`) where it names them.
 
 from __future__ import annotations
 
-import glob
 from functools import lru_cache
+
+from experiments.report.fonts import find_cjk_font
 
 LANGS = ("zh", "en")
 """Supported label languages."""
-
-CJK_FONTS = (
-    "WenQuanYi Micro Hei",
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "SimHei",
-)
-"""Fonts with Chinese glyphs, in order of preference (Debian's fonts-wqy-microhei first)."""
 
 CSS_FONT_STACK = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif"
 """The browser font stack: the same CJK font as the figures where the machine has it."""
@@ -218,20 +210,12 @@ def mode_label(info, lang: str) -> str:
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """Register a CJK font with matplotlib and put it first; returns its name (None if absent).
-
-    A font installed after matplotlib built its font cache is added from the usual system
-    folders, so a fresh `apt-get install fonts-wqy-microhei` works without clearing the cache.
+    """Put a font that draws Chinese first in matplotlib's sans-serif list; returns its name
+    (None if there is none). The font is the report's (`experiments.report.fonts.find_cjk_font`).
     """
     import matplotlib
-    from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    found = next((f for f in CJK_FONTS if f in names), None)
-    if found is None:
-        for path in glob.glob("/usr/share/fonts/**/wqy-microhei.tt[cf]", recursive=True):
-            font_manager.fontManager.addfont(path)
-            found = CJK_FONTS[0]
+    found = find_cjk_font()
     if found is not None:
         rest = [f for f in matplotlib.rcParams["font.sans-serif"] if f != found]
         matplotlib.rcParams["font.sans-serif"] = [found, *rest]

@@ -78,19 +78,49 @@ def _register_mplfonts() -> bool:
     return added
 
 
+SYSTEM_CJK_FILES = (
+    "/usr/share/fonts/**/wqy-*.tt[cf]",
+    "/usr/share/fonts/**/NotoSansCJK*.tt[cf]",
+    "/usr/share/fonts/**/NotoSansSC*.[ot]tf",
+)
+"""Where Debian and Ubuntu put CJK fonts (patterns for `glob`)."""
+
+
+def _register_system_fonts() -> bool:
+    """Add the CJK font files of the system folders to matplotlib (a font installed after
+    matplotlib built its font cache is not in it); True if any were added."""
+    import glob
+
+    from matplotlib import font_manager
+
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    added = False
+    for pattern in SYSTEM_CJK_FILES:
+        for path in sorted(glob.glob(pattern, recursive=True)):
+            if path in known:
+                continue
+            try:
+                font_manager.fontManager.addfont(path)
+                added = True
+            except (OSError, RuntimeError, ValueError):
+                continue
+    return added
+
+
 @functools.lru_cache(maxsize=1)
 def find_cjk_font() -> str | None:
     """The family name of an installed font that draws Chinese, or None.
 
     Preferred families first (WenQuanYi Micro Hei, Noto Sans CJK, ...); any other font is
-    accepted when it has every glyph of `PROBE`. Fonts of the optional `mplfonts` package are
-    registered when nothing else is found.
+    accepted when it has every glyph of `PROBE`. When none is found, CJK fonts installed after
+    matplotlib built its font cache (`SYSTEM_CJK_FILES`) and those of the optional `mplfonts`
+    package are registered, and the search runs once more.
     """
     for attempt in range(2):
         for name, path in _candidates():
             if _covers(path):
                 return name
-        if attempt == 0 and not _register_mplfonts():
+        if attempt == 0 and not (_register_system_fonts() | _register_mplfonts()):
             break
     return None
 

@@ -81,6 +81,7 @@ class Sizes:
     parallel_constants: tuple[tuple[str, Any], ...] = ()
     parallel_replications: int = 4
     parallel_weeks: int = 52
+    parallel_rounds: int = 2  # sweeps with 1 and with 2 workers each (ordered 1, 2, 2, 1)
     dashboard_overrides: tuple[tuple[str, Any], ...] = ()  # Controls fields (n_residents, ...)
     dashboard_steps: int = 20
     dashboard_warmup: int = 4
@@ -106,6 +107,7 @@ QUICK = Sizes(
     scale_weeks=8,
     parallel_replications=1,
     parallel_weeks=8,
+    parallel_rounds=1,
     dashboard_steps=10,
     dashboard_warmup=2,
 )
@@ -533,9 +535,16 @@ def _experiment_file(sizes: Sizes, folder: Path) -> Path:
 
 
 def measure_parallel(sizes: Sizes) -> dict[str, Any]:
-    """The linkage-modes study with 1 and 2 workers (`run_sweep`), wall time of each."""
+    """The linkage-modes study with 1 and 2 workers (`run_sweep`), wall time of each.
+
+    With `parallel_rounds` = 2 the sweeps run in the order 1, 2, 2, 1 workers (so a steady drift
+    of the shared machine's speed hits both sides alike) and the speed-up is the ratio of the
+    total times; `seconds` are means, and every sweep's time is in `all_seconds`."""
     from experiments.sweep import run_sweep
 
+    order = [
+        w for r in range(max(1, sizes.parallel_rounds)) for w in ((1, 2) if r % 2 == 0 else (2, 1))
+    ]
     with tempfile.TemporaryDirectory(prefix="linkage-bench-") as tmp:
         folder = Path(tmp)
         exp = _experiment_file(sizes, folder)
@@ -546,12 +555,16 @@ def measure_parallel(sizes: Sizes) -> dict[str, Any]:
             "constants": dict(sizes.parallel_constants),
             "replications": sizes.parallel_replications,
             "weeks": weeks,
+            "order": order,
         }
-        for workers in (1, 2):
+        walls: dict[int, list[float]] = {1: [], 2: []}
+        runs_s: dict[int, list[float]] = {1: [], 2: []}
+        total = {}
+        for i, workers in enumerate(order):
             t0 = time.perf_counter()
             res = run_sweep(
                 exp,
-                folder / f"workers{workers}",
+                folder / f"sweep{i}-workers{workers}",
                 workers=workers,
                 replications=sizes.parallel_replications,
                 weeks=weeks,
@@ -560,16 +573,20 @@ def measure_parallel(sizes: Sizes) -> dict[str, Any]:
                 command=f"linkage bench (workers={workers})",
                 results_root=folder,
             )
-            wall = time.perf_counter() - t0
+            walls[workers].append(time.perf_counter() - t0)
             if res.errors:
                 raise RuntimeError(f"sweep with {workers} workers: {res.first_error}")
+            runs_s[workers].append(res.elapsed_s)
+            total[workers] = res.total
+        for workers in (1, 2):
             out[f"workers{workers}"] = {
-                "seconds": wall,
-                "runs_seconds": res.elapsed_s,
-                "runs": res.total,
+                "seconds": sum(walls[workers]) / len(walls[workers]),
+                "runs_seconds": sum(runs_s[workers]) / len(runs_s[workers]),
+                "runs": total[workers],
+                "all_seconds": walls[workers],
             }
-    out["speedup"] = out["workers1"]["seconds"] / out["workers2"]["seconds"]
-    out["speedup_runs_only"] = out["workers1"]["runs_seconds"] / out["workers2"]["runs_seconds"]
+    out["speedup"] = sum(walls[1]) / sum(walls[2])
+    out["speedup_runs_only"] = sum(runs_s[1]) / sum(runs_s[2])
     return out
 
 

@@ -133,6 +133,7 @@ class ServiceDesk:
         self.queues: list[deque[_Need]] = [deque() for _ in range(n_codes)]
         self.qlen = [0] * n_codes  # needs waiting per queue (records whose code is that queue)
         self.idle: list[list] = [[] for _ in range(nc * 3)]  # idle pools by community * 3 + skill
+        self._skill_pools = [self.idle[sk::3] for sk in range(3)]  # the same pools by skill
         self.roster = np.zeros((nc, 3), dtype=np.int64)  # providers on roster by community, skill
         self._roster = [[0, 0, 0] for _ in range(nc)]  # the same counts as Python ints (hot path)
         self._seq = itertools.count()
@@ -188,8 +189,8 @@ class ServiceDesk:
         self._arm_token = 0
         # Pre-drawn rating noise (refilled from the 'ratings' stream), as Python floats.
         self._rng_ratings = model.streams.get("ratings")
-        self._noise: list[float] = self._rng_ratings.normal(0.0, p.rating_noise, 8192).tolist()
-        self._noise_i = 0
+        self._noise: list[float] = []
+        self._refill_noise()
         self._rng_learn = model.streams.get("learning")
         # Weekly accumulators (reset by the model each week).
         self.reset_week()
@@ -199,7 +200,7 @@ class ServiceDesk:
         """Clear the weekly accumulators, and drop the stale entries of large idle pools."""
         if hasattr(self, "week_busy"):
             now = self.env.now
-            for i, heap in enumerate(self.idle):
+            for heap in self.idle:
                 if len(heap) > 256:
                     live = [
                         e
@@ -207,7 +208,7 @@ class ServiceDesk:
                         if e[4].parked and e[4].token == e[3] and e[4].shift_end > now
                     ]
                     heapify(live)
-                    self.idle[i] = live
+                    heap[:] = live  # in place: `_skill_pools` holds the same lists
         # Python lists, not numpy: they are updated once per service (indexed by Kind).
         self.week_busy = [0.0, 0.0, 0.0, 0.0]
         self.week_shift = [0.0, 0.0, 0.0, 0.0]
@@ -330,10 +331,8 @@ class ServiceDesk:
         """The first idle provider of a skill in the whole street: the best of the communities'
         pool heads (each pool a heap, so the street's first is the least of their firsts; entries
         are unique by their sequence number, so the order is total)."""
-        idle = self.idle
         best = best_heap = None
-        for row in range(skill, self.street * 3, 3):
-            heap = idle[row]
+        for heap in self._skill_pools[skill]:
             while heap:
                 e = heap[0]
                 s = e[4]
@@ -711,15 +710,12 @@ class ServiceDesk:
         s.service_hours = hours
         self._fire(s.wake, rec, hours)
 
-    def _rating_noise(self) -> float:
-        i = self._noise_i
-        if i >= len(self._noise):
-            self._noise = self._rng_ratings.normal(
-                0.0, self.model.p.service.rating_noise, 8192
-            ).tolist()
-            i = 0
-        self._noise_i = i + 1
-        return self._noise[i]
+    def _refill_noise(self) -> None:
+        """Draw the next block of rating noise from the 'ratings' stream."""
+        self._noise = self._rng_ratings.normal(
+            0.0, self.model.p.service.rating_noise, 8192
+        ).tolist()
+        self._noise_i = 0
 
     def _finish(self, s: Provider, rec: _Need) -> None:
         """`s` finished serving `rec`: the need is met, rated, and counted everywhere."""
@@ -727,7 +723,7 @@ class ServiceDesk:
         nid = rec.nid
         dur = s.service_hours
         skill = s.skill
-        kind = int(s.kind)
+        kind = s.kind  # an IntEnum: indexes lists and numpy arrays as its int
         nt.status[nid] = MET
         nt.t_end[nid] = self.env.now
         nt.skill[nid] = skill
@@ -739,7 +735,12 @@ class ServiceDesk:
             q *= self.below_quality
         nt.quality[nid] = q
         del self._live[nid]
-        rating = q + self._rating_noise()
+        i = self._noise_i
+        if i >= len(self._noise):
+            self._refill_noise()
+            i = 0
+        self._noise_i = i + 1
+        rating = q + self._noise[i]
         rating = 0.0 if rating < 0.0 else (1.0 if rating > 1.0 else rating)
         s.reputation += self.alpha * (rating - s.reputation)
         s.busy_hours += dur

@@ -69,12 +69,11 @@ class Recorder:
     def open_from(self) -> int:
         """Index of the first need not yet closed (met or abandoned)."""
         nt = self.model.needs
-        st = nt.status[self._lo : nt.n]
-        closed = (st == MET) | (st == ABANDONED)
-        if len(closed) and closed.all():
-            self._lo = nt.n
-        elif len(closed):
-            self._lo += int(np.argmin(closed))
+        # Statuses run HIDDEN..IN_SERVICE (open), then MET and ABANDONED (closed).
+        is_open = nt.status[self._lo : nt.n] < MET
+        if len(is_open):
+            first = int(np.argmax(is_open))  # stops at the first open need
+            self._lo = self._lo + first if is_open[first] else nt.n
         return self._lo
 
     def record_week(self, met: np.ndarray, ab: np.ndarray) -> None:
@@ -90,10 +89,7 @@ class Recorder:
         d["needs_arisen"][w] = self.arisen_week
         d["needs_met"][w] = len(met)
         d["needs_abandoned"][w] = len(ab)
-        st = nt.status[lo : nt.n]
-        d["needs_pending"][w] = (
-            nt.n - lo - int(np.count_nonzero(st == MET)) - int(np.count_nonzero(st == ABANDONED))
-        )
+        d["needs_pending"][w] = np.count_nonzero(nt.status[lo : nt.n] < MET)  # open needs
         self.cum["arisen"] += self.arisen_week
         self.cum["met"] += len(met)
         self.cum["abandoned"] += len(ab)
@@ -111,10 +107,10 @@ class Recorder:
         for gi, g in enumerate(GROUPS):
             d[f"satisfaction_{g}"][w] = g_sat[gi] / g_res[gi] if g_res[gi] else np.nan
         active = res.vol_state == 2
-        d["active_volunteers"][w] = int(active.sum())
-        d["registered_volunteers"][w] = int((res.vol_state > 0).sum())
+        d["active_volunteers"][w] = np.count_nonzero(active)
+        d["registered_volunteers"][w] = np.count_nonzero(res.vol_state > 0)
         if self._prev_active is not None:
-            d["volunteer_dropouts"][w] = int((self._prev_active & ~active).sum())
+            d["volunteer_dropouts"][w] = np.count_nonzero(self._prev_active & ~active)
         self._prev_active = active
         d["volunteer_hours"][w] = desk.week_vol_hours
         d["volunteer_duty_hours"][w] = desk.week_shift[Kind.VOLUNTEER]

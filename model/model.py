@@ -580,9 +580,8 @@ class LinkageModel(mesa.Model):
         lo = self.recorder.open_from()
         st = nt.status[lo : nt.n]
         dl = nt.deadline[lo : nt.n]
-        over = lo + np.flatnonzero(
-            ((st == HIDDEN) | (st == HELD) | (st == WAITING)) & (dl <= t_end)
-        )
+        # Still open and not in service: HIDDEN, HELD or WAITING (the lowest status codes).
+        over = lo + np.flatnonzero((st <= WAITING) & (dl <= t_end))
         if len(over):
             nt.status[over] = ABANDONED
             nt.t_end[over] = nt.deadline[over]
@@ -598,7 +597,8 @@ class LinkageModel(mesa.Model):
             self.p.street.trust_gain,
             self.p.street.trust_loss,
         )
-        if self.timebank_on and self.tb_expiry_weeks > 0:
+        # Accounts are last active in week 0 or later: none is dormant before the expiry period.
+        if self.timebank_on and 0 < self.tb_expiry_weeks <= self.week:
             res = self.residents
             dormant = (res.tb_balance > 0) & (self.week - res.tb_last >= self.tb_expiry_weeks)
             if dormant.any():

@@ -628,9 +628,9 @@ class LinkageModel(mesa.Model):
                 self.gov.spend("block_grant", s.salary / 52.0)
         pp = self.p.providers
         for org in self.organizations:
-            org.funds += pp.donations - org.weekly_cost()
-            # Lay off one staff member without a contract when the runway is short.
             cost = org.weekly_cost()
+            org.funds += pp.donations - cost
+            # Lay off one staff member without a contract when the runway is short.
             if org.funds < 8 * cost:
                 free = [s for s in org.staff if s.contract is None]
                 if free:

@@ -162,15 +162,18 @@ class SurveysAndLeaders(Policy):
                 res.leader[rng.choice(cand, size=min(len(cand), int(new[c])), replace=False)] = True
         leaders = np.bincount(res.community[res.leader], minlength=res.n_communities)
         recruits = rng.poisson(leaders * pr.recruits_per_leader / 52.0)
-        for c in np.flatnonzero(recruits):
-            block = res.members(int(c))
-            cand = block.start + np.flatnonzero(res.vol_state[block] != V_ACTIVE)
-            for r in (
-                rng.choice(cand, size=min(len(cand), int(recruits[c])), replace=False)
-                if len(cand)
-                else ()
-            ):
-                model.activate_volunteer(int(r))
+        recruiting = np.flatnonzero(recruits).tolist()
+        if not recruiting:
+            return
+        # Candidates of every community at once (residents are numbered community by community);
+        # activating a volunteer changes only its own community's candidates.
+        free = np.flatnonzero(res.vol_state != V_ACTIVE)
+        bounds = np.searchsorted(free, res.community_start).tolist()
+        for c in recruiting:
+            cand = free[bounds[c] : bounds[c + 1]]
+            if len(cand):
+                for r in rng.choice(cand, size=min(len(cand), int(recruits[c])), replace=False):
+                    model.activate_volunteer(int(r))
 
 
 # ====================================================================== team co-building

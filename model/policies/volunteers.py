@@ -173,7 +173,7 @@ class TimeBank(Policy):
 
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars
-        active = float((model.residents.vol_state == V_ACTIVE).sum())
+        active = float(np.count_nonzero(model.residents.vol_state == V_ACTIVE))
         if model.week % 52 == 0:
             full = active * pr.subsidy_per_volunteer
             # 80% of the envelope funds coordination; the rest is kept for the backstop.

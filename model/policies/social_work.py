@@ -233,7 +233,12 @@ class TeamBuilding(Policy):
         if model.week % 4 == 0:  # supervision assignments are revised monthly
             act = np.flatnonzero(res.vol_state == V_ACTIVE)
             cap = sw_per_community(model) * pr.volunteers_per_sw
-            order = act[np.lexsort((-res.vol_propensity[act], res.community[act]))]
+            # By community, then by propensity (highest first; ties in resident order): the active
+            # residents of each community are a block of `act`, sorted block by block.
+            blocks = np.split(act, np.searchsorted(act, res.community_start[1:-1]))
+            order = np.concatenate(
+                [b[np.argsort(-res.vol_propensity[b], kind="stable")] for b in blocks]
+            )
             comm = res.community[order]
             first = np.searchsorted(comm, comm, side="left")
             rank = np.arange(len(order)) - first

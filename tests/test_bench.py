@@ -103,6 +103,13 @@ def test_every_section_reports_positive_finite_figures(result):
     assert q["speedup"] == pytest.approx(
         sum(q["workers1"]["all_seconds"]) / sum(q["workers2"]["all_seconds"])
     )
+    # The speed-up's two factors come from the runs' own wall times: a run is part of its sweep,
+    # so the workers are busy for at most the sweeps' time (no tolerance needed: each run's time
+    # is measured inside the sweep's), and both per-run means are positive.
+    pr = q["per_run"]
+    assert positive(pr["alone_s"]) and positive(pr["side_by_side_s"])
+    assert pr["slowdown"] == pytest.approx(pr["side_by_side_s"] / pr["alone_s"])
+    assert 0 < pr["busy"] <= 1
     assert positive(s["dashboard"]["median_ms"]) and s["dashboard"]["steps"] == 2
 
 

@@ -539,7 +539,14 @@ def measure_parallel(sizes: Sizes) -> dict[str, Any]:
 
     With `parallel_rounds` = 2 the sweeps run in the order 1, 2, 2, 1 workers (so a steady drift
     of the shared machine's speed hits both sides alike) and the speed-up is the ratio of the
-    total times; `seconds` are means, and every sweep's time is in `all_seconds`."""
+    total times; `seconds` are means, and every sweep's time is in `all_seconds`.
+
+    `per_run` splits the speed-up into its two factors, from each run's own wall time (the
+    results store's `wall_time_s`): `slowdown`, how much longer one run takes while another runs
+    beside it than alone (the machine's share: caches, memory bandwidth, the host), and `busy`,
+    the share of the 2-worker sweeps' time the two workers spent running (the pool's share: its
+    start-up, the last run's tail, the store). The speed-up is about 2 x busy / slowdown."""
+    from experiments.store import ResultsStore
     from experiments.sweep import run_sweep
 
     order = [
@@ -559,6 +566,7 @@ def measure_parallel(sizes: Sizes) -> dict[str, Any]:
         }
         walls: dict[int, list[float]] = {1: [], 2: []}
         runs_s: dict[int, list[float]] = {1: [], 2: []}
+        run_walls: dict[int, list[float]] = {1: [], 2: []}  # each run's own wall time
         total = {}
         for i, workers in enumerate(order):
             t0 = time.perf_counter()
@@ -578,6 +586,8 @@ def measure_parallel(sizes: Sizes) -> dict[str, Any]:
                 raise RuntimeError(f"sweep with {workers} workers: {res.first_error}")
             runs_s[workers].append(res.elapsed_s)
             total[workers] = res.total
+            recs = ResultsStore(res.path).records().values()
+            run_walls[workers].extend(float(r["wall_time_s"]) for r in recs)
         for workers in (1, 2):
             out[f"workers{workers}"] = {
                 "seconds": sum(walls[workers]) / len(walls[workers]),
@@ -587,6 +597,13 @@ def measure_parallel(sizes: Sizes) -> dict[str, Any]:
             }
     out["speedup"] = sum(walls[1]) / sum(walls[2])
     out["speedup_runs_only"] = sum(runs_s[1]) / sum(runs_s[2])
+    alone, beside = statistics.fmean(run_walls[1]), statistics.fmean(run_walls[2])
+    out["per_run"] = {
+        "alone_s": alone,
+        "side_by_side_s": beside,
+        "slowdown": beside / alone,
+        "busy": sum(run_walls[2]) / (2 * sum(walls[2])),
+    }
     return out
 
 

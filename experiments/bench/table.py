@@ -120,6 +120,17 @@ def rows(result: BenchResult) -> list[tuple[str, str, str, str, str]]:
                 f"{t['parallel_speedup']['target']}x: {_mark(t['parallel_speedup']['met'])}",
             )
         )
+        pr = q.get("per_run")
+        if pr:
+            out.append(
+                (
+                    "  one run: side by side / alone (wall s); workers busy",
+                    _num(pr["side_by_side_s"], "{:.2f} s"),
+                    _num(pr["alone_s"], "{:.2f} s"),
+                    _num(pr["slowdown"], "{:.2f}x slower") + _num(pr["busy"], "; busy {:.0%}"),
+                    "",
+                )
+            )
     if "dashboard" in s:
         b = s["dashboard"]
         out.append(

@@ -47,6 +47,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from experiments.cli import InputError
+from experiments.resources import locate
 from experiments.scenarios import (
     ScenarioError,
     apply_overrides,
@@ -246,7 +247,7 @@ def _scenario_entries(path: Path, spec: ExperimentSpec) -> list[ScenarioEntry]:
     seen: dict[str, int] = {}
     for i, (name, file, sets) in enumerate(items):
         field_name = f"scenarios.{name if name is not None else i}"
-        fpath = (path.parent / file).resolve()
+        fpath = locate(path.parent / file).resolve()
         if not fpath.exists():
             raise ScenarioError(path, field_name, f"scenario file not found: {file}")
         if name is None:
@@ -399,7 +400,7 @@ def load_experiment(path: str | Path, validate_scenarios: bool = True) -> Experi
     Raises:
         ScenarioError: naming the file, the field and the problem.
     """
-    path = Path(path)
+    path = locate(path)  # a shipped experiment also from outside the repository
     data = read_yaml(path)
     try:
         spec = ExperimentSpec.model_validate(data)

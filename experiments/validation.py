@@ -32,14 +32,14 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-VALIDATION_DIR = ROOT / "scenarios" / "validation"
-SCENARIOS = ROOT / "scenarios"
+from experiments.resources import scenarios_dir
+
+SCENARIOS = scenarios_dir()
+VALIDATION_DIR = SCENARIOS / "validation"
 WEEK = 168.0
 SE_TOL = 3.5
 """Tolerance of statistical checks, in standard errors of the mean over replications."""

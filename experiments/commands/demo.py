@@ -72,7 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def experiment_file(name: str) -> Path:
     """The shipped experiment file of a study (experiments/<name>.yaml)."""
-    return Path(__file__).resolve().parents[1] / f"{name}.yaml"
+    from experiments.resources import experiments_dir
+
+    return experiments_dir() / f"{name}.yaml"
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.resources import scenarios_dir
 from experiments.scenarios import load_scenario
 from model import CHANNELS, GROUPS, POLICIES, LinkageModel
 
-MODES_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "modes"
+MODES_DIR = scenarios_dir() / "modes"
 """Where the linkage-mode scenario files live."""
 
 MODE_ORDER = (

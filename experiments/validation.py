@@ -13,7 +13,7 @@ pass), which `linkage validate-model` prints as a table:
   model runs (`LedgerAudit`); deposited - redeemed - expired must equal the balance of every
   account and of the whole bank.
 - **Calibration.** Volunteer retention, registered and active volunteers, hours per registered
-  volunteer and time-bank flows against the published figures of `shared/CALIBRATION.md`
+  volunteer and time-bank flows against the published figures of `docs/sources.md`
   (sources in `docs/validation.md`).
 
 Statistical tolerance: a check passes when |mean(measured - target)| <= 3.5 standard errors of
@@ -767,7 +767,7 @@ def calibration_rows(settings: Settings = FULL) -> list[Row]:
             [o["registered_share"] for o in on],
             0.05,
             0.25,
-            "CALIBRATION.md suggested range; 169 million registered nationally (about 0.12)",
+            "docs/sources.md suggested range; 169 million registered nationally (about 0.12)",
         )
     )
     rows.append(
@@ -797,7 +797,7 @@ def calibration_rows(settings: Settings = FULL) -> list[Row]:
             [o["y2_redeem_ratio"] for o in tb],
             0.0,
             0.1,
-            "CALIBRATION.md: withdrawals rare (< 0.1); Taiwan: 11 withdrawals in over 10 years",
+            "docs/sources.md: withdrawals rare (< 0.1); Taiwan: 11 withdrawals in over 10 years",
         )
     )
     dep, dep_se = mean_se([o["y1_deposit_per_registered"] for o in tb])

@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class VolunteerMgmtParams(PolicyParams):
+    enabled: bool = Field(
+        True, description="Switch the policy on (on by default: a typical street does this today)."
+    )
     star_hours: list[float] = Field(
         [5.0, 20.0, 50.0, 100.0, 200.0],
         description="Service-record hours for 1 to 5 stars (community star scheme; assumption: the national standard uses 100/300/600/1000/1500).",
@@ -28,7 +31,7 @@ class VolunteerMgmtParams(PolicyParams):
         1,
         "multiplier",
         "Dropout hazard of volunteers with at least one star (recognition), x.",
-        "CALIBRATION.md: recognition predicts retention; size is an assumption (range 0.4-0.9)",
+        "docs/sources.md: recognition predicts retention; size is an assumption (range 0.4-0.9)",
     )
     training_rate: float = P(
         0.005,
@@ -82,14 +85,14 @@ class VolunteerManagement(Policy):
 
 
 class TimeBankParams(PolicyParams):
-    cap: float = P(1500.0, 1, 1e6, "hours", "Account cap.", "CALIBRATION.md: Nanjing, 1,500 h")
+    cap: float = P(1500.0, 1, 1e6, "hours", "Account cap.", "docs/sources.md: Nanjing, 1,500 h")
     portable: bool = P(
         False,
         None,
         None,
         "switch",
         "Credits redeemable in any community (通存通兑).",
-        "CALIBRATION.md: non-portability is the main complaint",
+        "docs/sources.md: non-portability is the main complaint",
     )
     redeem_share: float = P(
         0.1,
@@ -97,7 +100,7 @@ class TimeBankParams(PolicyParams):
         1,
         "share",
         "Chance a holder with enough credit redeems it for a need.",
-        "CALIBRATION.md: withdrawals are rare (range 0.01-0.5)",
+        "docs/sources.md: withdrawals are rare (range 0.01-0.5)",
     )
     shadow_price: float = P(
         30.0,
@@ -144,7 +147,7 @@ class TimeBankParams(PolicyParams):
         description="Need types whose service hours earn credit (Nanjing's bank covers elder care: 生活照料, 精神抚慰); empty: every type.",
         json_schema_extra={
             "unit": "need types",
-            "source": "CALIBRATION.md: Nanjing time bank (elder care)",
+            "source": "docs/sources.md: Nanjing time bank (elder care)",
         },
     )
 

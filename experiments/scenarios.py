@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from experiments.resources import locate
 from model.params import Params
 
-META_KEYS = ("name", "description", "extends", "label_zh", "label_en")
+META_KEYS = ("name", "description", "description_zh", "extends", "label_zh", "label_en")
 
 
 class ScenarioError(Exception):
@@ -90,7 +90,12 @@ def resolve(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
         raise ScenarioError(path, "extends", f"base file not found: {base_ref}")
     base = resolve(base_path, (*_chain, path))
     merged = deep_merge(
-        {k: v for k, v in base.items() if k not in ("name", "description", "extends")}, data
+        {
+            k: v
+            for k, v in base.items()
+            if k not in ("name", "description", "description_zh", "extends")
+        },
+        data,
     )
     return merged
 

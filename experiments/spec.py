@@ -4,6 +4,8 @@ An experiment file is YAML, validated whole before anything runs (unknown keys a
 
 ```yaml
 name: linkage_modes                 # names the results folder (default: the file's stem)
+label_en: Six linkage modes         # the report's title (default: the name, in words)
+label_zh: 六种联动模式
 description: The six linkage modes against the siloed baseline.
 scenarios:                          # a list of scenario files (relative to this file) ...
   - ../scenarios/modes/siloed.yaml
@@ -116,6 +118,8 @@ class ExperimentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = None
+    label_en: str | None = Field(None, description="Title of its report in English.")
+    label_zh: str | None = Field(None, description="Title of its report in Chinese.")
     description: str = ""
     scenarios: list[str] | dict[str, str | ScenarioRef]
     baseline: str | None = None

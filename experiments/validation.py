@@ -332,7 +332,23 @@ def queue_params(
     ]
     if patience is not None:
         over.append(f"needs.{need}.patience={patience!r}")
-    return build_params(apply_overrides(data, [*over, *extra]), path)
+    params = build_params(apply_overrides(data, [*over, *extra]), path)
+    # The model hires social workers only from the street's labour pool: more servers than the
+    # pool would be silently fewer servers, and the queue checked would not be M/M/c.
+    pp = params.providers
+    pool = pp.sw_per_10k * params.street.n_residents / 10_000.0
+    asked = pp.embedded_orgs * pp.embedded_core_sw
+    if asked > pool + 1e-9:
+        from experiments.scenarios import ScenarioError
+
+        raise ScenarioError(
+            path,
+            "providers.embedded_core_sw",
+            f"the queue asks for {asked} servers but the labour pool holds {pool:g} social "
+            "workers (providers.sw_per_10k x street.n_residents / 10,000); raise "
+            "providers.sw_per_10k",
+        )
+    return params
 
 
 def design_rate(model) -> float:

@@ -125,9 +125,12 @@ def handle(args: argparse.Namespace) -> int:
         if res.ok:
             reports.append(build_report(res.path, lang=args.lang))
     wall = time.perf_counter() - t0
+    from experiments.report.labels import experiment_label
+
     for rep in reports:
         data = rep.data
-        print(f"\n== {data.results.manifest.get('experiment')} (baseline {data.baseline}) ==")
+        title = experiment_label(data.results.manifest, data.lang)
+        print(f"\n== {title} (baseline {data.labels.get(data.baseline, data.baseline)}) ==")
         print(headline_text(data, rep.headline))
     print("\nreports:")
     for rep in reports:

@@ -445,8 +445,12 @@ def ExplainView(st: DashboardState):
     p = solara.use_memo(lambda: load_scenario(info.path).params, [c.mode])
     base = solara.use_memo(base_policies, [])
     on = [n for n in POLICIES if getattr(p.policies, n).enabled]
-    solara.Markdown(f"### {info.label_zh} · {info.label_en}")
-    solara.Markdown(f"**{t('what_it_is', lang)}.** {info.description}")
+    if lang == "zh":  # the Chinese page in Chinese only
+        solara.Markdown(f"### {info.label_zh}")
+        solara.Markdown(f"**{t('what_it_is', lang)}。** {info.description_zh or info.description}")
+    else:
+        solara.Markdown(f"### {info.label_en} · {info.label_zh}")
+        solara.Markdown(f"**{t('what_it_is', lang)}.** {info.description}")
     rows = [f"| {t('policy', lang)} | {t('seed_sentence', lang)} |", "|:---|:---|"]
     for n in on:
         cls = POLICIES[n]

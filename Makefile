@@ -9,9 +9,10 @@ STAMP_TEST := $(VENV)/.installed-test
 .PHONY: demo test test-fast lint baseline docs clean readme-figures
 
 # The fast subset `.ci/run` runs on the extra interpreters (about 1-2 minutes): baseline numbers,
-# the model, Mesa's conventions, packaging, fonts, docs, bad input.
+# the model, Mesa's conventions, packaging, fonts, docs, bad input, bench (Mesa agents).
 FAST_TESTS := tests/test_baseline.py tests/test_model.py tests/test_mesa_conventions.py \
-	tests/test_packaging.py tests/test_fonts.py tests/test_docs.py tests/test_bad_input.py
+	tests/test_packaging.py tests/test_fonts.py tests/test_docs.py tests/test_bad_input.py \
+	tests/test_bench.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -130,7 +130,7 @@ def handle(args: argparse.Namespace) -> int:
     for rep in reports:
         data = rep.data
         title = experiment_label(data.results.manifest, data.lang)
-        print(f"\n== {title} (baseline {data.labels.get(data.baseline, data.baseline)}) ==")
+        print(f"\n== {title} ==")  # the table marks its baseline
         print(headline_text(data, rep.headline))
     print("\nreports:")
     for rep in reports:

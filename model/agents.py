@@ -227,11 +227,13 @@ class SocialOrganization(mesa.Agent):
 
     @property
     def quality(self) -> float:
+        """Mean intrinsic quality of its staff (0.7 with no staff)."""
         if not self.staff:
             return 0.7
         return sum(s.quality for s in self.staff) / len(self.staff)
 
     def weekly_cost(self) -> float:
+        """A week's wages of its staff, plus the activity cost of a community organization."""
         return sum(s.salary for s in self.staff) / 52.0 + (
             self.model.p.providers.activity_cost if self.org_kind == "endogenous" else 0.0
         )

@@ -79,6 +79,12 @@ class Recorder:
         return self.model.needs.first_open()
 
     def record_week(self, met: np.ndarray, ab: np.ndarray) -> None:
+        """Record the week just run (nothing past `run.weeks`).
+
+        Args:
+            met: Ids of the needs met this week.
+            ab: Ids of the needs abandoned this week.
+        """
         m = self.model
         w = m.week
         if w >= self.weeks:
@@ -142,6 +148,7 @@ class Recorder:
 
     # ------------------------------------------------------------------ outputs
     def timeseries(self) -> pd.DataFrame:
+        """The weeks recorded so far, one row each (`week` and the SERIES columns)."""
         n = min(self.model.week, self.weeks)
         df = pd.DataFrame({k: v[:n] for k, v in self.data.items()})
         df.insert(0, "week", np.arange(n))

@@ -1,8 +1,8 @@
 """`LinkageModel`: one street (街道) of communities, one Mesa step per week.
 
-The model holds the shared tables (resident arrays, need catalog and need table), the subsystems
-that own everything else, the SimPy environment (through the service desk) and the order of a
-week. Each subsystem owns its state, its part of the week and its records:
+The model holds the shared tables (resident arrays, need catalog and need table), the SimPy
+environment (continuous time within a week), the subsystems that own everything else and the
+order of a week. Each subsystem owns its state, its part of the week and its records:
 
 - `population` (model.population): communities, need arrival, discovery, venue slots, trust;
 - `workforce` (model.workforce): social workers, community workers, staff; hiring, the labour
@@ -11,7 +11,7 @@ week. Each subsystem owns its state, its part of the week and its records:
 - `volunteers` (model.volunteers): activation, records, stars, turnover, participation, and
   its `time_bank` (model.time_bank): rules, ledger, redemption;
 - `gov` (model.finance): the budget year, channel envelopes and all spending;
-- `desk` (model.service): queues, matching and service in continuous time (SimPy);
+- `desk` (model.service): rosters, queues, matching and service (SimPy processes on `env`);
 - `recorder` (model.metrics): the weekly time series and the summary.
 
 The order of one step is written once, in `LinkageModel.step`, a comment per phase (Starsim's
@@ -28,7 +28,9 @@ import warnings
 
 import mesa
 import numpy as np
+import simpy
 
+from model.agents import WEEK
 from model.clock import Clock
 from model.finance import Government
 from model.metrics import Recorder
@@ -107,9 +109,11 @@ class LinkageModel(mesa.Model):
         self.catalog = Catalog.from_params(p)
         self.needs = NeedTable()
         self.residents = res = Residents(p, streams.get("population"))
+        # Continuous time within a week (hours): the service desk's processes run on it.
+        self.env = simpy.Environment()
         # The subsystems, wired to what each needs. Mesa agents are created in this order: the
         # government, the communities, then the set-up's providers (unique ids follow it).
-        self.desk = ServiceDesk(p.service, p.street.n_communities, self.needs, streams)
+        self.desk = ServiceDesk(self.env, p.service, p.street.n_communities, self.needs, streams)
         self.gov = Government(self, p.funding)
         time_bank = TimeBank(res.community, self.catalog.names, self.gov, clock)
         self.population = Population(self, p, res, self.catalog, self.needs, streams, time_bank)
@@ -164,7 +168,7 @@ class LinkageModel(mesa.Model):
         self.phase_log.append("raise_needs")
         # 6. service: SimPy runs the week (matching, queueing, reneging, service, ratings,
         #    volunteers' records and time-bank deposits and redemptions).
-        self.desk.run_week(week)
+        self.env.run(until=(week + 1) * WEEK)
         self.phase_log.append("service")
         # 7. close_week: overdue needs abandoned, trust moves with the week's outcomes, dormant
         #    credits expire, block-grant staff are paid, organizations close their books, the

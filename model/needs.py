@@ -48,6 +48,7 @@ class Catalog:
 
     @classmethod
     def from_params(cls, p: Params) -> Catalog:
+        """The catalog of the run's need types (`p.needs`, in their order)."""
         names = tuple(p.needs)
         nt = [p.needs[n] for n in names]
         size = p.street.activity_group_size
@@ -105,6 +106,7 @@ class NeedTable:
 
     @property
     def capacity(self) -> int:
+        """Rows allocated (the table grows by doubling)."""
         return len(self.status)
 
     def _grow(self, need: int) -> None:

@@ -88,10 +88,6 @@ class Population:
         """This week's extra discovery chance per community from outreach (needs surveys)."""
         self.outreach_discovery = extra
 
-    def community_sizes(self) -> np.ndarray:
-        """Residents per community, as floats."""
-        return np.array([c.n_residents for c in self.communities], dtype=float)
-
     # ------------------------------------------------------------------ the week
     def age(self, week: int) -> None:
         """Everyone ages a week; trust relaxes to its starting mean; yearly group moves."""

@@ -80,6 +80,7 @@ class Residents:
         self.group_count = counts
 
     def community_sizes(self) -> np.ndarray:
+        """Residents per community."""
         return np.bincount(self.community, minlength=self.n_communities)
 
     def members(self, c: int) -> slice:

@@ -1,7 +1,7 @@
 """Service delivery in continuous time (hours): the service desk.
 
-Owns the SimPy environment (the model's continuous time), the roster of providers on duty and
-their shifts, the queues and idle pools, matching (with the switches policies turn on: street
+Owns the roster of providers on duty and their shifts (as processes on the model's SimPy
+environment), the queues and idle pools, matching (with the switches policies turn on: street
 scope, referrals, published reputations, record priority, co-delivery), service episodes and
 ratings, and the week's service counters. It tells the volunteers subsystem of every volunteer's
 service (records, stars, time-bank deposits) and the time bank of every redemption.
@@ -123,12 +123,13 @@ class _Need:
 class ServiceDesk:
     """Matching, queueing, reneging and service of needs on a SimPy environment.
 
-    Owns the SimPy environment (the week's continuous time), the roster of providers on duty,
-    the queues and idle pools, and the week's service counters. Policies steer it through its
-    methods: `match_street_wide` (platform), `enable_referrals`, `publish_reputations`,
-    `set_record_priority` and `enable_codelivery`.
+    Owns the roster of providers on duty and their shifts, the queues and idle pools, and the
+    week's service counters; its processes run on the model's SimPy environment. Policies steer
+    it through its methods: `match_street_wide` (platform), `enable_referrals`,
+    `publish_reputations`, `set_record_priority` and `enable_codelivery`.
 
     Args:
+        env: The model's SimPy environment (time in hours).
         service: The `service` parameters.
         n_communities: Communities of the street.
         needs: The need table.
@@ -140,10 +141,15 @@ class ServiceDesk:
     """
 
     def __init__(
-        self, service: ServiceParams, n_communities: int, needs: NeedTable, streams: Streams
+        self,
+        env: simpy.Environment,
+        service: ServiceParams,
+        n_communities: int,
+        needs: NeedTable,
+        streams: Streams,
     ) -> None:
         self.volunteers: Volunteers | None = None
-        self.env = simpy.Environment()
+        self.env = env
         self.needs: NeedTable = needs
         p = service
         self.rating_noise = p.rating_noise
@@ -242,10 +248,6 @@ class ServiceDesk:
         self.codelivery_learn = learn
 
     # ------------------------------------------------------------------ the week
-    def run_week(self, week: int) -> None:
-        """Run the continuous time of `week` (SimPy, to the week's end)."""
-        self.env.run(until=(week + 1) * WEEK)
-
     def outcomes(self) -> tuple[np.ndarray, np.ndarray]:
         """Ids of the needs met and abandoned this week (so far)."""
         return (

@@ -108,11 +108,6 @@ class TimeBank:
         if bankable_needs:  # names were checked against the catalog by Params
             self.bankable = np.array([n in bankable_needs for n in self.need_names])
 
-    @property
-    def liability(self) -> float:
-        """Credit outstanding, valued at the shadow price (yuan)."""
-        return float(self.balance.sum()) * self.price
-
     # ------------------------------------------------------------------ ledger
     def deposit(self, resident: int, hours: float, ntype: int = -1) -> None:
         """Credit a volunteer's service hours, up to the account cap.

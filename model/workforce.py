@@ -112,10 +112,6 @@ class Workforce:
         return s
 
     # ------------------------------------------------------------------ social workers
-    def social_workers(self) -> list[SocialWorker]:
-        """Social workers employed now (posts, agencies, organizations), in hiring order."""
-        return list(self.model.agents_by_type.get(SocialWorker, ()))
-
     def sw_employed(self) -> int:
         """Social workers employed now."""
         return len(self.model.agents_by_type.get(SocialWorker, ()))

@@ -211,3 +211,39 @@ def test_linkage_model_stays_small():
     tree = _parse(MODEL / "model.py")
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "LinkageModel")
     assert cls.end_lineno - cls.lineno + 1 <= 250
+
+
+def test_moved_names_still_work_with_a_warning():
+    """Import paths that moved keep working for now, with a DeprecationWarning naming the new
+    place (docs/architecture.md, "Moved names")."""
+    import model.agents
+    import model.model
+    import model.policies.social_work
+    import model.policies.volunteers
+    from model import LinkageModel, Params
+    from model.finance import Government
+    from model.policies.volunteers import TimeBanking
+    from model.population import BASE_DISCOVERY
+    from model.volunteers import MEAN_TENURE_YEARS
+
+    with pytest.warns(DeprecationWarning, match="model.finance"):
+        assert model.agents.Government is Government
+    with pytest.warns(DeprecationWarning, match="model.volunteers"):
+        assert model.model.MEAN_TENURE_YEARS == MEAN_TENURE_YEARS
+    with pytest.warns(DeprecationWarning, match="model.population"):
+        assert model.model.BASE_DISCOVERY == BASE_DISCOVERY
+    with pytest.warns(DeprecationWarning, match="TimeBanking"):
+        assert model.policies.volunteers.TimeBank is TimeBanking
+    m = LinkageModel(
+        Params(run={"weeks": 2, "warmup_weeks": 0}, street={"n_residents": 2000}), seed=1
+    )
+    m.step()
+    with pytest.warns(DeprecationWarning, match="first_open"):
+        assert m.recorder.open_from() == m.needs.first_open()
+    with pytest.warns(DeprecationWarning, match="social_workers_per_community"):
+        sw = model.policies.social_work.sw_per_community(m)
+    assert (sw == m.workforce.social_workers_per_community()).all()
+    roster = list(m.volunteers.by_resident.values())
+    with pytest.warns(DeprecationWarning, match="model.volunteers.plan_week"):
+        old = model.agents.Volunteer.plan_week(m, roster, 5)
+    assert old == m.volunteers.plan_week(roster, 5)

@@ -51,7 +51,7 @@ CASES = [
     (
         "shares",
         "funding:\n  allocation:\n    procurement: 0.9\n    posts: 0.5\n",
-        "funding.allocation: allocation shares add up to 1.500 > 1",
+        "funding.allocation: allocation shares add up to 1.5, not 1",
     ),
     (
         "warmup",

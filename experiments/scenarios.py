@@ -119,9 +119,7 @@ def parse_value(text: str, source: str = "--set", key: str = "") -> Any:
         ScenarioError: a value longer than `MAX_VALUE_CHARS`, or beyond the YAML limits.
     """
     if len(text) > MAX_VALUE_CHARS:
-        raise ScenarioError(
-            source, key or "(value)", f"value too long ({len(text):,} characters)"
-        )
+        raise ScenarioError(source, key or "(value)", f"value too long ({len(text):,} characters)")
     try:
         return load_yaml(text)
     except yaml.YAMLError as e:

@@ -91,9 +91,7 @@ def check_run_count(runs: int, max_runs: int | None, file: str | Path, field: st
     """
     limit = MAX_RUNS if max_runs is None else max_runs
     if runs > limit:
-        raise ExperimentError(
-            file, field, f"{runs:,} runs planned, more than --max-runs {limit:,}"
-        )
+        raise ExperimentError(file, field, f"{runs:,} runs planned, more than --max-runs {limit:,}")
 
 
 class _NumbersNotBool(BaseModel):

@@ -136,9 +136,10 @@ class ResultsStore:
                     break  # torn write of a killed sweep
                 try:
                     rec = json.loads(line)
-                except json.JSONDecodeError:
+                except (ValueError, RecursionError):  # damaged line: that run is run again
                     continue
-                out[rec["run_id"]] = rec
+                if isinstance(rec, dict) and isinstance(rec.get("run_id"), str):
+                    out[rec["run_id"]] = rec
         return out
 
     # --- writing -------------------------------------------------------------------------

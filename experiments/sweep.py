@@ -178,9 +178,7 @@ def default_out(name: str, root: Path = Path("results")) -> Path:
 
 def latest_out(name: str, root: Path = Path("results")) -> Path | None:
     """The newest results folder of experiment `name` under `root`, if any."""
-    found = sorted(
-        p for p in root.glob(f"{safe_name(name)}-*") if (p / "manifest.json").exists()
-    )
+    found = sorted(p for p in root.glob(f"{safe_name(name)}-*") if (p / "manifest.json").exists())
     return max(found, key=lambda p: (p / "manifest.json").stat().st_mtime) if found else None
 
 

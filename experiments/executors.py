@@ -16,6 +16,7 @@ the results store sorts runs into a canonical order.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import multiprocessing
 import os
@@ -108,8 +109,9 @@ class MemoryGuard:
     collection frees, and Python seldom runs one on its own in a process like this. Collecting
     after every run would cost about 0.1 s each (walking every object of numpy, pandas...):
     noticeable for short runs. Collecting on growth frees the default street's model (~30 MB)
-    after every run and a small one every few runs, so memory stays within about
-    `GC_GROWTH_MB` of where it started, however many runs follow.
+    after every run and a small one every ten or twenty runs; with the freed heap given back to
+    the system (`malloc_trim` on glibc), memory stays within about `GC_GROWTH_MB` of where it
+    started, however many runs follow.
     """
 
     def __init__(self, growth_mb: float = GC_GROWTH_MB) -> None:
@@ -126,9 +128,29 @@ class MemoryGuard:
             self.floor = now
         elif now - self.floor > self.growth_mb:
             gc.collect()
+            _trim()
             now = rss_mb() or now
-            self.floor = now  # freed memory is reused before the process grows again
+            self.floor = now
         return now
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Any:
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (ImportError, OSError, AttributeError):  # not glibc
+        return None
+
+
+def _trim() -> None:
+    """Give freed heap memory back to the system (glibc keeps it otherwise, and the freed
+    models' memory comes back in pieces too small to reuse whole, so the process would creep
+    up by a few MB at each collection)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 _guard = MemoryGuard()

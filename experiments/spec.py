@@ -36,6 +36,7 @@ prints as one line and exits 2.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import itertools
 import math
@@ -183,8 +184,8 @@ class ExperimentSpec(_NumbersNotBool):
             bad = [c for c in self.timeseries if c not in timeseries_columns()]
             if bad:
                 raise ValueError(
-                    f"timeseries: unknown weekly column {short_repr(bad[0])} "
-                    f"(the model records: {', '.join(timeseries_columns())})"
+                    f"timeseries: unknown weekly column {short_repr(bad[0])}"
+                    + did_you_mean(bad[0], timeseries_columns())
                 )
         if self.metrics is not None:
             if not self.metrics:
@@ -193,6 +194,12 @@ class ExperimentSpec(_NumbersNotBool):
             if dup:
                 raise ValueError(f"metrics: listed twice: {', '.join(dup)}")
         return self
+
+
+def did_you_mean(name: Any, known: Any) -> str:
+    """The text " (did you mean 'x'?)" for the closest known name, or ""."""
+    close = difflib.get_close_matches(str(name)[:200], sorted(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def timeseries_columns() -> tuple[str, ...]:
@@ -522,7 +529,9 @@ def load_experiment(
         bad = unknown_metrics(spec.metrics)
         if bad:
             raise ScenarioError(
-                path, "metrics", f"unknown metric {', '.join(short_repr(m) for m in bad)}"
+                path,
+                "metrics",
+                f"unknown metric {short_repr(bad[0])}" + did_you_mean(bad[0], known_metrics()),
             )
     scenarios = _scenario_entries(path, spec)
     names = [s.name for s in scenarios]
@@ -547,7 +556,9 @@ def load_experiment(
         n_points * len(scenarios) * reps,
         max_runs,
         path,
-        "samples" if spec.design in ("lhs", "sobol") and parameters else "design",
+        "--replications"
+        if replications is not None
+        else ("samples" if spec.design in ("lhs", "sobol") and parameters else "design"),
     )
     try:
         points = design_points(spec, parameters)

@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def kind_of(data: dict) -> str:
-    """ "problem" (for `linkage optimize`), "experiment" or "scenario", from a file's keys."""
+    """What a file is, from its keys: "problem" (for `linkage optimize`), "experiment" or
+    "scenario"."""
     if "scenario" in data and any(k in data for k in ("search", "channels", "budget")):
         return "problem"
     if "scenarios" in data and ("replications" in data or "design" in data or "levers" in data):

@@ -58,7 +58,7 @@ class VolunteerMgmtParams(PolicyParams):
             raise ValueError("star_hours must be positive and strictly increasing")
         if len(v) > MAX_STARS or any(x > MAX_STAR_HOURS for x in v):
             raise ValueError(
-                f"star_hours: at most {MAX_STARS} levels of at most {MAX_STAR_HOURS:g} hours"
+                f"at most {MAX_STARS} levels of at most {MAX_STAR_HOURS:g} hours"
             )
         return v
 

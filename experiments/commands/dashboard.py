@@ -88,6 +88,9 @@ def main(args: argparse.Namespace) -> int:
             f"warning: listening on {args.host}: anyone who can reach this machine can open the dashboard",
             file=sys.stderr,
         )
+    # Solara registers the app when its server module is imported: name it first (what
+    # `solara run` itself does just before uvicorn imports that module)
+    os.environ["SOLARA_APP"] = APP
     import solara.server.starlette as solara_app
     from solara.__main__ import cli
 

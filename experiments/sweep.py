@@ -297,11 +297,7 @@ def run_sweep(
     store = ResultsStore(out)
     if resume and not store.exists():
         raise ExperimentError(store.path, "--resume", "no results there to resume")
-    if not resume and store.exists():
-        raise ExperimentError(
-            store.path, "--out", "already holds results; use --resume or another folder"
-        )
-    with FolderLock(store.path):
+    with FolderLock(store.path):  # first: a folder in use is refused as such
         return _sweep_locked(
             exp,
             store,
@@ -336,7 +332,7 @@ def _sweep_locked(
     max_runs: int | None,
 ) -> SweepResult:
     """`run_sweep` once the folder is checked and this process owns it."""
-    if not resume and store.exists():  # another process finished a sweep here meanwhile
+    if not resume and store.exists():
         raise ExperimentError(
             store.path, "--out", "already holds results; use --resume or another folder"
         )

@@ -89,6 +89,24 @@ def main(args: argparse.Namespace) -> int:
     summary = model.summary()
     violations = check_invariants(model, summary)
     ts = model.timeseries()
+    try:
+        _write_outputs(out, args, sc, summary, ts, overrides, wall, violations)
+    except OSError as e:  # a full disk, a folder made read-only meanwhile
+        raise InputError(f"{e.filename or out}: --out: cannot write ({e.strerror or e})") from None
+    print(
+        f"{sc.name}: {sc.params.run.weeks} weeks, seed {args.seed}, {sc.params.street.n_residents:,} residents, {wall:.1f} s"
+    )
+    print(format_summary(summary))
+    if violations:
+        print("INVARIANT VIOLATIONS: " + "; ".join(violations), file=sys.stderr)
+    print(
+        f"wrote {out}/ (summary.json, timeseries.{'parquet' if args.parquet else 'csv'}, params.yaml, manifest.json)"
+    )
+    return 1 if violations else 0
+
+
+def _write_outputs(out, args, sc, summary, ts, overrides, wall, violations) -> None:
+    """summary.json, the time series, params.yaml and manifest.json of one run."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(to_json(summary, indent=2, sort_keys=True) + "\n")
     if args.parquet:
@@ -110,13 +128,3 @@ def main(args: argparse.Namespace) -> int:
         **provenance(),
     }
     (out / "manifest.json").write_text(to_json(manifest, indent=2, ensure_ascii=False) + "\n")
-    print(
-        f"{sc.name}: {sc.params.run.weeks} weeks, seed {args.seed}, {sc.params.street.n_residents:,} residents, {wall:.1f} s"
-    )
-    print(format_summary(summary))
-    if violations:
-        print("INVARIANT VIOLATIONS: " + "; ".join(violations), file=sys.stderr)
-    print(
-        f"wrote {out}/ (summary.json, timeseries.{'parquet' if args.parquet else 'csv'}, params.yaml, manifest.json)"
-    )
-    return 1 if violations else 0

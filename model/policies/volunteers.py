@@ -16,6 +16,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from model.model import LinkageModel
 
 
+MAX_STARS = 10  # most star levels of the service-record scheme
+MAX_STAR_HOURS = 100_000.0  # hours; far beyond any scheme (the national top star is 1,500 h)
+
+
 class VolunteerMgmtParams(PolicyParams):
     star_hours: list[float] = Field(
         [5.0, 20.0, 50.0, 100.0, 200.0],
@@ -52,6 +56,10 @@ class VolunteerMgmtParams(PolicyParams):
     def _ascending(cls, v: list[float]) -> list[float]:
         if any(b <= a for a, b in zip(v, v[1:], strict=False)) or any(x <= 0 for x in v):
             raise ValueError("star_hours must be positive and strictly increasing")
+        if len(v) > MAX_STARS or any(x > MAX_STAR_HOURS for x in v):
+            raise ValueError(
+                f"at most {MAX_STARS} levels of at most {MAX_STAR_HOURS:g} hours"
+            )
         return v
 
 

@@ -65,6 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a read-only folder, a full disk, a path that cannot be used
+        where = e.filename if e.filename is not None else "(file system)"
+        print(f"error: {where}: (file): {e.strerror or e}", file=sys.stderr)
+        return 2
+    except RecursionError:  # a last resort: inputs are refused long before this depth
+        print("error: (input): (structure): nested too deeply to read", file=sys.stderr)
+        return 2
+    except MemoryError:  # a last resort: sizes are checked before anything is allocated
+        print("error: (input): (size): not enough memory for this input", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

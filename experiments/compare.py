@@ -18,7 +18,6 @@ difference of two independent means.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import unicodedata
 from dataclasses import dataclass, field
@@ -135,11 +134,11 @@ class Results:
         """One row per run and week (empty if the sweep kept no time series)."""
         p = self.path / "timeseries.parquet"
         if p.exists():
-            return pd.read_parquet(p)
+            return read_parquet(p)
         parts = sorted((self.path / "parts").glob("ts-*.parquet"))
         if not parts:
             return pd.DataFrame()
-        return pd.concat([pd.read_parquet(x) for x in parts], ignore_index=True)
+        return pd.concat([read_parquet(x) for x in parts], ignore_index=True)
 
     def compare(
         self,
@@ -177,14 +176,23 @@ def load_results(path: str | Path) -> Results:
     Raises:
         InputError: the folder holds no results.
     """
+    from experiments.folders import manifest_status
+    from experiments.store import read_manifest
+
     path = Path(path)
     if not path.is_dir():
-        raise _input_error(path, "(folder)", "not found")
-    mpath = path / "manifest.json"
-    manifest = json.loads(mpath.read_text(encoding="utf-8")) if mpath.exists() else {}
+        raise _input_error(path, "(folder)", "not found" if not path.exists() else "not a folder")
+    manifest = read_manifest(path / "manifest.json")
+    if manifest.get("status") is not None:  # a "running" that nobody runs was interrupted
+        manifest["status"] = manifest_status(path, manifest)
     runs_path = path / "runs.parquet"
     if runs_path.exists():
-        runs = pd.read_parquet(runs_path)
+        runs = read_parquet(runs_path)
+        missing = [c for c in ("scenario", "point", "replication", "status") if c not in runs]
+        if missing:
+            raise _input_error(
+                runs_path, "(columns)", f"missing {', '.join(missing)}; not written by linkage"
+            )
     elif (path / "journal.jsonl").exists():  # not consolidated yet: read the journal
         from experiments.store import ResultsStore, record_order, runs_table
 
@@ -195,6 +203,19 @@ def load_results(path: str | Path) -> Results:
     else:
         raise _input_error(path, "runs.parquet", "missing; not a results folder of 'linkage sweep'")
     return Results(path=path, runs=runs, manifest=manifest)
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file of a results folder.
+
+    Raises:
+        ExperimentError: the file cannot be read as Parquet (damaged, cut short, not Parquet).
+    """
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError, RuntimeError) as e:  # pyarrow's ArrowInvalid is a ValueError
+        why = " ".join(str(e).split())[:100]
+        raise _input_error(path, "(file)", f"not a readable Parquet file ({why})") from None
 
 
 def compare_runs(

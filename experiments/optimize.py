@@ -59,9 +59,9 @@ store and resume as `linkage sweep`. Files written into `DIR`:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
-import json
 import math
 import time
 from collections.abc import Callable
@@ -72,11 +72,20 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from experiments.compare import mean_ci
-from experiments.scenarios import ScenarioError, format_loc, load_scenario, read_yaml
-from experiments.spec import ExperimentError, load_experiment, override
+from experiments.folders import FolderLock, check_out
+from experiments.input_files import read_text, short_repr
+from experiments.outputs import to_json, write_csv
+from experiments.scenarios import ScenarioError, check_name, format_loc, load_scenario, read_yaml
+from experiments.spec import (
+    ExperimentError,
+    _NumbersNotBool,
+    check_run_count,
+    load_experiment,
+    override,
+)
 
 PARTS = ("procurement", "posts", "venture_incubation", "timebank")
 """Channels whose money is a share of the programme budget."""
@@ -104,6 +113,7 @@ SPEND = (
     "block_grant",
 )
 ALLOCATION = ("procurement", "posts", "venture", "incubation", "timebank", "block_grant")
+MAX_BUDGET = 1e10  # yuan per year: the upper bound of funding.special_fund
 SEED_KEY = 0x0B7E  # spawn key of the optimizer's round seeds
 CONFIRM = 1000  # bracket number of the confirmation round's seeds
 META = "optimize.json"
@@ -119,21 +129,25 @@ SHORT = {
 # --------------------------------------------------------------------------- the spec
 
 
-class SearchSettings(BaseModel):
+class SearchSettings(_NumbersNotBool):
     """How hard to search (the `search:` section of an optimize file)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     candidates: int = Field(24, ge=2, le=100_000, description="Splits in the first bracket.")
-    min_replications: int = Field(2, ge=1, description="Replications per split in round 0.")
-    eta: int = Field(3, ge=2, description="Keep 1/eta each round; eta x more replications.")
-    finalists: int = Field(3, ge=1, description="Splits left at the end of a bracket.")
+    min_replications: int = Field(
+        2, ge=1, le=10_000, description="Replications per split in round 0."
+    )
+    eta: int = Field(3, ge=2, le=100, description="Keep 1/eta each round; eta x more replications.")
+    finalists: int = Field(3, ge=1, le=10_000, description="Splits left at the end of a bracket.")
     step: float = Field(0.05, gt=0, le=0.5, description="Grid of shares.")
     refine_moves: list[float] = Field(
-        [0.1], description="Move sizes of the refinement, largest first."
+        [0.1], max_length=20, description="Move sizes of the refinement, largest first."
     )
-    refine_iterations: int = Field(2, ge=1, description="Most refinement brackets per move size.")
-    confirm_replications: int = Field(12, ge=2, description="Fresh replications per finalist.")
+    refine_iterations: int = Field(
+        2, ge=1, le=100, description="Most refinement brackets per move size."
+    )
+    confirm_replications: int = Field(
+        12, ge=2, le=100_000, description="Fresh replications per finalist."
+    )
 
     @model_validator(mode="after")
     def _grid(self) -> SearchSettings:
@@ -147,20 +161,20 @@ class SearchSettings(BaseModel):
         return self
 
 
-class OptimizeSpec(BaseModel):
+class OptimizeSpec(_NumbersNotBool):
     """The content of an optimize file such as `experiments/budget_allocation.yaml`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str | None = None
     description: str = ""
     scenario: str = Field(description="Scenario file (relative to this file).")
     set: dict[str, Any] = Field(default_factory=dict, description="Overrides of the scenario.")
     constants: dict[str, Any] = Field(default_factory=dict, description="Overrides of every run.")
-    weeks: int | None = Field(None, ge=1)
-    warmup_weeks: int | None = Field(None, ge=0)
+    weeks: int | None = Field(None, ge=1, le=5200)
+    warmup_weeks: int | None = Field(None, ge=0, le=2600)
     root_seed: int = Field(20240601, ge=0, lt=2**63)
-    budget: float | None = Field(None, gt=0, description="Yuan per year (--budget overrides).")
+    budget: float | None = Field(
+        None, gt=0, le=MAX_BUDGET, description="Yuan per year (--budget overrides)."
+    )
     objective: Literal["satisfaction", "cost_per_need", "worst_group"] = "satisfaction"
     channels: list[
         Literal["procurement", "posts", "venture_incubation", "timebank", "platform"]
@@ -277,16 +291,46 @@ def _spec_error(path: Path, e: ValidationError) -> ScenarioError:
     elif err["type"] == "missing":
         msg = "required"
     elif not isinstance(err.get("input"), dict):
-        msg = f"{msg} (got {err.get('input')!r})"
+        msg = f"{msg} (got {short_repr(err.get('input'))})"
     if msg.startswith("channels:"):
         loc, msg = msg.split(": ", 1)
     return ScenarioError(path, loc, msg)
 
 
+def planned_runs(spec: OptimizeSpec) -> int:
+    """The most runs a search can take (every bracket at full size, every finalist confirmed),
+    computed without running anything."""
+    st = spec.search
+
+    def bracket(n: int) -> int:
+        total, alive, reps = 0, n, st.min_replications
+        while True:
+            total += alive * reps
+            if alive <= st.finalists:
+                return total
+            alive = max(st.finalists, math.ceil(alive / st.eta))
+            reps *= st.eta
+
+    k = sum(c in PARTS for c in spec.channels) + 1  # share channels and block grants
+    neighbours = 1 + k * (k - 1) + ("platform" in spec.channels)
+    refinements = len(st.refine_moves) * st.refine_iterations
+    confirm = (1 + refinements) * st.finalists * st.confirm_replications
+    return bracket(st.candidates) + refinements * bracket(neighbours) + confirm
+
+
 def load_problem(
-    path: str | Path, budget: float | None = None, objective: str | None = None
+    path: str | Path,
+    budget: float | None = None,
+    objective: str | None = None,
+    max_runs: int | None = None,
 ) -> Problem:
     """Read and validate an optimize file; `budget` and `objective` override the file's.
+
+    Args:
+        path: The optimize file.
+        budget, objective: Override the file's.
+        max_runs: Refuse a search that could take more runs (default
+            `experiments.spec.MAX_RUNS`), counted before anything runs.
 
     Raises:
         ScenarioError: naming the file, the field and the problem.
@@ -297,9 +341,16 @@ def load_problem(
         spec = OptimizeSpec.model_validate(data)
     except ValidationError as e:
         raise _spec_error(path, e) from None
+    if spec.name is not None:
+        check_name(spec.name, path)
+    check_run_count(planned_runs(spec), max_runs, path, "search")
     budget = budget if budget is not None else spec.budget
     if budget is None or not budget > 0 or not math.isfinite(budget):
         raise ExperimentError(path, "budget", "give a positive budget: 'budget: YUAN' or --budget")
+    if budget > MAX_BUDGET:
+        raise ExperimentError(
+            path, "budget", f"at most {MAX_BUDGET:g} yuan a year (got {budget:g})"
+        )
     objective = objective or spec.objective
     if objective not in OBJECTIVES:
         raise ExperimentError(path, "--objective", f"must be one of {', '.join(OBJECTIVES)}")
@@ -333,7 +384,7 @@ def load_problem(
     }
     return Problem(
         path=path,
-        text=path.read_text(encoding="utf-8"),
+        text=read_text(path),
         spec=spec,
         name=spec.name or path.stem,
         scenario=scen,
@@ -474,6 +525,7 @@ class Runner:
     progress: bool | None = None
     command: str | None = None
     log: Callable[[str], None] = print
+    max_runs: int | None = None
     runs: int = 0
     ran: int = 0
     errors: int = 0
@@ -503,6 +555,7 @@ class Runner:
             resume=(folder / label / "manifest.json").exists(),
             progress=self.progress,
             command=self.command,
+            max_runs=self.max_runs,
         )
         self.runs += res.total
         self.ran += res.ran
@@ -797,7 +850,7 @@ def _now() -> str:
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     from experiments.store import atomic_write_bytes
 
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    text = to_json(data, indent=2, ensure_ascii=False) + "\n"
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
@@ -825,6 +878,7 @@ def run_optimize(
     log: Callable[[str], None] | None = None,
     command: str | None = None,
     results_root: str | Path = "results",
+    max_runs: int | None = None,
 ) -> OptimizeResult:
     """Search the best split of a fixed annual budget across funding channels.
 
@@ -841,32 +895,58 @@ def run_optimize(
         log: Called with one line per round (default: silent).
         command: The command line, for the manifests.
         results_root: Where default folders go.
+        max_runs: Refuse a search that could take more runs (default
+            `experiments.spec.MAX_RUNS`).
 
     Returns:
         An `OptimizeResult`; tables and chart are also written into the folder.
 
     Raises:
-        ScenarioError, InputError: bad file, option or results folder.
+        ScenarioError, InputError: bad file, option or results folder, or a folder another
+            process is writing.
     """
-    from experiments.sensitivity import simulation
     from experiments.sweep import default_out
 
-    pb = load_problem(file, budget, objective)
+    pb = load_problem(file, budget, objective, max_runs)
     if out is None:
         if resume:
             raise ExperimentError(file, "--resume", "give the folder to resume with --out DIR")
         out = default_out(pb.name, Path(results_root))
-    out = Path(out)
+    out = check_out(out)
+    with FolderLock(out):
+        return _optimize_locked(
+            pb, out, workers, executor, scheduler, resume, model_fn, progress, plots, log,
+            command, max_runs,
+        )  # fmt: skip
+
+
+def _optimize_locked(
+    pb: Problem,
+    out: Path,
+    workers: int | None,
+    executor: str | Any,
+    scheduler: str | None,
+    resume: bool,
+    model_fn: Callable[[Any, int], Any] | None,
+    progress: bool | None,
+    plots: bool,
+    log: Callable[[str], None] | None,
+    command: str | None,
+    max_runs: int | None,
+) -> OptimizeResult:
+    """`run_optimize` once the folder is checked and this process owns it."""
+    from experiments.store import read_manifest
+
     meta_path = out / META
     if meta_path.exists() and not resume:
         raise ExperimentError(out, "--out", "already holds results; use --resume or another folder")
     if resume:
         if not meta_path.exists():
             raise ExperimentError(out, "--resume", f"no {META} there to resume")
-        old = json.loads(meta_path.read_text(encoding="utf-8")).get("settings", {})
+        old = read_manifest(meta_path).get("settings", {})
         if old != _settings(pb):
             raise ExperimentError(
-                out, "--resume", f"the folder was started with other settings: {old}"
+                out, "--resume", f"the folder was started with other settings: {short_repr(old)}"
             )
     out.mkdir(parents=True, exist_ok=True)
     meta = {
@@ -879,9 +959,40 @@ def run_optimize(
     }
     _write_json(meta_path, meta)
     runner = Runner(
-        pb, out, workers, executor, scheduler, progress, command, log or (lambda _m: None)
+        pb,
+        out,
+        workers,
+        executor,
+        scheduler,
+        progress,
+        command,
+        log or (lambda _m: None),
+        max_runs=max_runs,
     )
     runner.log(f"results folder: {out}")
+    try:
+        return _search(pb, out, runner, meta, meta_path, model_fn, executor, scheduler, plots)
+    except BaseException as e:
+        meta["status"] = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+        with contextlib.suppress(OSError):
+            _write_json(meta_path, meta)
+        raise
+
+
+def _search(
+    pb: Problem,
+    out: Path,
+    runner: Runner,
+    meta: dict[str, Any],
+    meta_path: Path,
+    model_fn: Callable[[Any, int], Any] | None,
+    executor: str | Any,
+    scheduler: str | None,
+    plots: bool,
+) -> OptimizeResult:
+    """The search itself: brackets, refinement, confirmation, tables and chart."""
+    from experiments.sensitivity import simulation
+
     st = pb.spec.search
     t0 = time.perf_counter()
     with simulation(model_fn, "dask" if scheduler else executor):
@@ -908,8 +1019,8 @@ def run_optimize(
             confirmed.append(t)
     explored = explored_table(pb, brackets)
     final = final_table(pb, confirmed, list(pool.values()))
-    explored.to_csv(out / "optimize.csv", index=False)
-    final.to_csv(out / "optimize_final.csv", index=False)
+    write_csv(explored, out / "optimize.csv")
+    write_csv(final, out / "optimize_final.csv")
     if plots:
         plot_explored(pb, explored, final, out / "optimize.png")
     top = final.iloc[0]

@@ -16,10 +16,23 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from experiments.input_files import (
+    MAX_VALUE_CHARS,
+    InputFileError,
+    YamlLimitError,
+    load_yaml,
+    read_text,
+    short_repr,
+    yaml_problem,
+)
 from experiments.resources import locate
 from model.params import Params
 
 META_KEYS = ("name", "description", "description_zh", "extends", "label_zh", "label_en")
+MAX_EXTENDS = 32
+"""Longest chain of `extends:` (a file, its base, the base's base...)."""
+MAX_NAME_CHARS = 120
+"""Longest scenario or experiment name (it becomes part of folder and file names)."""
 
 
 class ScenarioError(Exception):
@@ -54,18 +67,19 @@ def deep_merge(base: dict, over: dict) -> dict:
 
 
 def read_yaml(path: Path) -> dict:
-    """Read one YAML mapping; malformed YAML or a non-mapping is a ScenarioError."""
-    if not path.exists():
-        raise ScenarioError(path, "(file)", "file not found")
+    """Read one YAML mapping within the limits of `experiments.input_files`; a missing,
+    unreadable, oversized, empty or malformed file, or a non-mapping, is a ScenarioError."""
+    path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = read_text(path)
+    except InputFileError as e:
+        raise ScenarioError(path, e.field, e.problem) from None
+    try:
+        data = load_yaml(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ScenarioError(path, where, f"malformed YAML: {problem}") from None
+        raise ScenarioError(path, *yaml_problem(e)) from None
     if data is None:
-        return {}
+        raise ScenarioError(path, "(file)", "the file is empty (no keys)")
     if not isinstance(data, dict):
         raise ScenarioError(
             path, "(top level)", f"expected a mapping of keys, got {type(data).__name__}"
@@ -79,6 +93,10 @@ def resolve(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     if path in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, path))
         raise ScenarioError(_chain[0], "extends", f"cycle of extends: {cycle}")
+    if len(_chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            _chain[0], "extends", f"chain of extends longer than {MAX_EXTENDS} files"
+        )
     data = read_yaml(path)
     base_ref = data.get("extends")
     if base_ref is None:
@@ -86,7 +104,7 @@ def resolve(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     if not isinstance(base_ref, str):
         raise ScenarioError(path, "extends", "must be a file path")
     base_path = locate(path.parent / base_ref).resolve()
-    if not base_path.exists():
+    if not base_path.is_file():
         raise ScenarioError(path, "extends", f"base file not found: {base_ref}")
     base = resolve(base_path, (*_chain, path))
     merged = deep_merge(
@@ -100,11 +118,19 @@ def resolve(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     return merged
 
 
-def parse_value(text: str) -> Any:
-    """Parse a command-line override value as YAML (true, 3, 0.5, [1, 2], text)."""
+def parse_value(text: str, source: str = "--set", key: str = "") -> Any:
+    """Parse a command-line override value as YAML (true, 3, 0.5, [1, 2], text).
+
+    Raises:
+        ScenarioError: a value longer than `MAX_VALUE_CHARS`, or beyond the YAML limits.
+    """
+    if len(text) > MAX_VALUE_CHARS:
+        raise ScenarioError(source, key or "(value)", f"value too long ({len(text):,} characters)")
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return load_yaml(text)
+    except yaml.YAMLError as e:
+        if isinstance(e, YamlLimitError):
+            raise ScenarioError(source, key or "(value)", e.problem) from None
         return text
 
 
@@ -126,7 +152,7 @@ def apply_overrides(data: dict, overrides: list[str] | None, source: str = "--se
             if not isinstance(nxt, dict):
                 raise ScenarioError(source, key, f"'{p}' is not a section")
             node = nxt
-        node[parts[-1]] = parse_value(value)
+        node[parts[-1]] = parse_value(value, source, key.strip())
     return out
 
 
@@ -149,10 +175,10 @@ def build_params(data: dict, file: str | Path) -> Params:
             msg = msg[len("Value error, ") :]
         inp = err.get("input")
         if err["type"] not in ("extra_forbidden", "missing") and not isinstance(inp, dict):
-            msg = f"{msg} (got {inp!r})"
+            msg = f"{msg} (got {short_repr(inp)})"
         raise ScenarioError(file, loc, msg) from None
     except (TypeError, ValueError) as e:  # raised by policy validation outside pydantic's wrapper
-        raise ScenarioError(file, "policies", str(e)) from None
+        raise ScenarioError(file, "policies", short_repr(str(e))[1:-1]) from None
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -169,13 +195,42 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     data = resolve(path)
     data = apply_overrides(data, overrides)
     params = build_params(data, path)
-    own = read_yaml(path)
-    name = str(own.get("name") or path.stem)
+    meta_sets = [o for o in overrides or [] if o.split("=", 1)[0].strip() in META_KEYS]
+    own = apply_overrides(read_yaml(path), meta_sets)  # `--set name=...` names the run
+    name = scenario_name(own, path)
+    description = own.get("description") or ""
+    if not isinstance(description, str):
+        raise ScenarioError(path, "description", "must be text")
     return Scenario(
         name=name,
         path=str(path),
         params=params,
-        description=str(own.get("description") or ""),
+        description=description,
         meta={k: own.get(k) for k in META_KEYS if own.get(k) is not None},
         raw=data,
     )
+
+
+def check_name(value: Any, file: str | Path, field: str = "name") -> str:
+    """A scenario or experiment name: text of at most `MAX_NAME_CHARS` characters.
+
+    Raises:
+        ScenarioError: not text, empty or too long.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ScenarioError(file, field, f"must be text (got {short_repr(value)})")
+    text = str(value)
+    if not text.strip():
+        raise ScenarioError(file, field, "must not be empty")
+    if len(text) > MAX_NAME_CHARS:
+        raise ScenarioError(
+            file, field, f"too long ({len(text)} characters; at most {MAX_NAME_CHARS})"
+        )
+    return text
+
+
+def scenario_name(own: dict, path: Path) -> str:
+    """The `name:` of a scenario file (checked), else its file name without extension."""
+    if own.get("name") is None:
+        return path.stem
+    return check_name(own["name"], path)

@@ -44,7 +44,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import json
 import math
 import re
 import time
@@ -58,8 +57,18 @@ import numpy as np
 import pandas as pd
 
 from experiments import executors
+from experiments.folders import FolderLock, check_out, safe_name
+from experiments.outputs import to_json, write_csv
 from experiments.seeds import design_rng
-from experiments.spec import Experiment, ExperimentError, Parameter, load_experiment
+from experiments.spec import (
+    MAX_SAMPLES,
+    Experiment,
+    ExperimentError,
+    Parameter,
+    check_run_count,
+    load_experiment,
+    unknown_metrics,
+)
 
 OUTCOMES = (
     "need_satisfaction_rate",
@@ -166,7 +175,13 @@ def sampler_seed(root_seed: int) -> int:
 
 
 def make_design(
-    exp: Experiment, method: str = "sobol", samples: int | None = None, num_levels: int = 4
+    exp: Experiment,
+    method: str = "sobol",
+    samples: int | None = None,
+    num_levels: int = 4,
+    *,
+    replications: int | None = None,
+    max_runs: int | None = None,
 ) -> Design:
     """Draw the SALib design of an experiment (a pure function of its root_seed).
 
@@ -175,9 +190,12 @@ def make_design(
         method: "sobol" (Saltelli/Sobol' sampling, no second order) or "morris".
         samples: N (rounded up to a power of 2) or trajectories (default: the spec's).
         num_levels: Morris grid levels.
+        replications: Replications per point (default: the spec's), for the run count.
+        max_runs: Refuse a design of more runs (default `experiments.spec.MAX_RUNS`), counted
+            before any point is drawn.
 
     Raises:
-        ExperimentError: no parameters, no sample size, or an unknown method.
+        ExperimentError: no parameters, no sample size, too many runs, or an unknown method.
     """
     try:
         from SALib.sample import morris as morris_sample
@@ -196,14 +214,22 @@ def make_design(
             exp.path, "levers", "sensitivity analysis needs at least two levers or uncertainties"
         )
     n = samples if samples is not None else exp.spec.samples
+    field = "--samples" if samples is not None else "samples"
     if n is None or n < 2:
         raise ExperimentError(
             exp.path, "samples", "give 'samples: N' (N >= 2) in the file or --samples N"
         )
+    if n > MAX_SAMPLES:
+        raise ExperimentError(exp.path, field, f"at most {MAX_SAMPLES:,} (got {n:,})")
+    if method == "sobol":
+        n = 1 << max(1, math.ceil(math.log2(n)))
+    d = len(params)
+    n_points = n * (d + 2) if method == "sobol" else n * (d + 1)
+    reps = exp.spec.replications if replications is None else replications
+    check_run_count(n_points * len(exp.scenarios) * reps, max_runs, exp.path, field)
     seed = sampler_seed(exp.spec.root_seed)
     problem = problem_of(params)
     if method == "sobol":
-        n = 1 << max(1, math.ceil(math.log2(n)))
         unit = sobol_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=seed)
     else:
         unit = morris_sample.sample(problem, n, num_levels=num_levels, seed=seed)
@@ -434,7 +460,7 @@ def _now() -> str:
 
 
 def _latest(name: str, root: Path) -> Path | None:
-    found = [p.parent for p in root.glob(f"{name}-*/{META}")]
+    found = [p.parent for p in root.glob(f"{safe_name(name)}-*/{META}")]
     return max(found, key=lambda p: (p / META).stat().st_mtime) if found else None
 
 
@@ -444,7 +470,11 @@ def _settings(
     """Method, samples and levels: as given, or as stored in the folder when resuming."""
     meta: dict[str, Any] = {}
     if resume and (out / META).exists():
-        meta = json.loads((out / META).read_text(encoding="utf-8"))
+        from experiments.store import read_manifest
+
+        meta = read_manifest(out / META)
+        if not all(k in meta for k in ("method", "samples_requested", "num_levels")):
+            raise ExperimentError(out / META, "(file)", "not a sensitivity.json of linkage")
         for flag, given, key in (
             ("--method", method, "method"),
             ("--samples", samples, "samples_requested"),
@@ -476,6 +506,7 @@ def run_sensitivity(
     plots: bool = True,
     command: str | None = None,
     results_root: str | Path = "results",
+    max_runs: int | None = None,
 ) -> SensitivityResult:
     """Sample, run (resumably, in parallel) and analyse a global sensitivity experiment.
 
@@ -496,16 +527,26 @@ def run_sensitivity(
         plots: Write the PNG charts.
         command: The command line, for the manifests.
         results_root: Where default folders go.
+        max_runs: Refuse a design of more runs (default `experiments.spec.MAX_RUNS`).
 
     Returns:
         A `SensitivityResult`; the table is also in `<out>/sensitivity.csv`.
 
     Raises:
-        ScenarioError, InputError: bad experiment, option or results folder.
+        ScenarioError, InputError: bad experiment, option or results folder, or a folder
+            another process is writing.
     """
-    from experiments.sweep import default_out, run_sweep
+    from experiments.sweep import default_out
 
-    exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+    if isinstance(experiment, Experiment):
+        exp = experiment
+    else:
+        exp = load_experiment(
+            experiment,
+            max_runs=max_runs,
+            replications=replications,
+            check_metrics=model_fn is None,
+        )
     root = Path(results_root)
     if out is None:
         out = (_latest(exp.name, root) if resume else None) or default_out(exp.name, root)
@@ -513,11 +554,48 @@ def run_sensitivity(
             raise ExperimentError(
                 root, "--resume", f"no earlier sensitivity results of '{exp.name}'; give --out DIR"
             )
-    out = Path(out)
+    out = check_out(out)
+    if not resume and ((out / META).exists() or (out / "manifest.json").exists()):
+        raise ExperimentError(out, "--out", "already holds results; use --resume or another folder")
+    if outcomes is not None and model_fn is None:
+        bad = unknown_metrics(list(outcomes))
+        if bad:
+            raise ExperimentError(exp.path, "--outcome", f"unknown metric {', '.join(bad)}")
+    with FolderLock(out):
+        return _sensitivity_locked(
+            exp, out, method, samples, num_levels, outcomes, replications, workers,
+            executor, scheduler, resume, model_fn, progress, plots, command, root, max_runs,
+        )  # fmt: skip
+
+
+def _sensitivity_locked(
+    exp: Experiment,
+    out: Path,
+    method: str | None,
+    samples: int | None,
+    num_levels: int | None,
+    outcomes: list[str] | None,
+    replications: int | None,
+    workers: int | None,
+    executor: str | Any,
+    scheduler: str | None,
+    resume: bool,
+    model_fn: ModelFn | None,
+    progress: bool | None,
+    plots: bool,
+    command: str | None,
+    root: Path,
+    max_runs: int | None,
+) -> SensitivityResult:
+    """`run_sensitivity` once the folder is checked and this process owns it."""
+    from experiments.sweep import run_sweep
+
     if samples is None and not (resume and (out / META).exists()):
         samples = exp.spec.samples
     method, req_samples, num_levels, meta = _settings(out, resume, method, samples, num_levels)
-    design = make_design(exp, method, req_samples, num_levels)
+    design = make_design(
+        exp, method, req_samples, num_levels, replications=replications, max_runs=max_runs
+    )
     if outcomes is None:
         outcomes = list(meta.get("outcomes") or exp.spec.metrics or OUTCOMES)
     update: dict[str, Any] = {}
@@ -554,19 +632,26 @@ def run_sensitivity(
     out.mkdir(parents=True, exist_ok=True)
     _write_json(out / META, meta)
     t0 = time.perf_counter()
-    with simulation(model_fn, "dask" if scheduler else executor):
-        sweep = run_sweep(
-            design_experiment(exp, design),
-            out,
-            workers=workers,
-            executor=executor,
-            scheduler=scheduler,
-            resume=resume and (out / "manifest.json").exists(),
-            replications=replications,
-            progress=progress,
-            command=command,
-            results_root=root,
-        )
+    try:
+        with simulation(model_fn, "dask" if scheduler else executor):
+            sweep = run_sweep(
+                design_experiment(exp, design),
+                out,
+                workers=workers,
+                executor=executor,
+                scheduler=scheduler,
+                resume=resume and (out / "manifest.json").exists(),
+                replications=replications,
+                progress=progress,
+                command=command,
+                results_root=root,
+                max_runs=max_runs,
+            )
+    except BaseException as e:
+        meta["status"] = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+        with contextlib.suppress(OSError):
+            _write_json(out / META, meta)
+        raise
     runs = pd.read_parquet(out / "runs.parquet")
     missing = [m for m in outcomes if m not in runs.columns]
     if missing:
@@ -575,7 +660,7 @@ def run_sensitivity(
             exp.path, "outcomes", f"unknown metric {', '.join(missing)} (the runs have: {have})"
         )
     table = analyze_runs(runs, design, [s.name for s in exp.scenarios], list(outcomes))
-    table.to_csv(out / CSV, index=False)
+    write_csv(table, out / CSV)
     reps = int(table["replications"].max()) if len(table) else 0
     figures = plot_all(table, out, design, reps) if plots else []
     meta.update(
@@ -595,7 +680,7 @@ def run_sensitivity(
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     from experiments.store import atomic_write_bytes
 
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    text = to_json(data, indent=2, ensure_ascii=False) + "\n"
     atomic_write_bytes(path, text.encode("utf-8"))
 
 

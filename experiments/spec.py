@@ -38,29 +38,79 @@ prints as one line and exits 2.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import itertools
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from experiments.cli import InputError
+from experiments.input_files import read_text, short_repr
 from experiments.resources import locate
 from experiments.scenarios import (
     ScenarioError,
     apply_overrides,
     build_params,
+    check_name,
     format_loc,
     read_yaml,
     resolve,
+    scenario_name,
 )
 from experiments.seeds import design_rng
+from model.schema import no_bool
 
 Scalar = bool | int | float | str
+
+MAX_RUNS = 100_000
+"""Most runs one command plans by default (`--max-runs` raises it): the design, its points and
+tasks are counted before any of them is built, so a typo such as `levels: 1000000000` is
+refused at once instead of exhausting memory."""
+MAX_LEVELS = 1_000_000
+"""Most values one parameter of a grid design takes (`levels:`)."""
+MAX_SAMPLES = 10_000_000
+"""Most points of an lhs or sobol design (`samples:`, also `--samples`)."""
+
+
+def check_run_count(runs: int, max_runs: int | None, file: str | Path, field: str) -> None:
+    """Refuse a plan of more than `max_runs` runs (None: `MAX_RUNS`).
+
+    Raises:
+        ExperimentError: naming the file, the field that sets the size, and the count.
+    """
+    limit = MAX_RUNS if max_runs is None else max_runs
+    if runs > limit:
+        raise ExperimentError(file, field, f"{runs:,} runs planned, more than --max-runs {limit:,}")
+
+
+class _NumbersNotBool(BaseModel):
+    """Spec models: numbers are finite and never taken from true/false."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_bool(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        ann = field.annotation if field is not None else None
+        if ann in (int, float, int | None, float | None, tuple[float, float] | None):
+            return no_bool(value)
+        return value
 
 
 class ExperimentError(ScenarioError, InputError):
@@ -71,16 +121,14 @@ class ExperimentError(ScenarioError, InputError):
     """
 
 
-class ParameterSpec(BaseModel):
+class ParameterSpec(_NumbersNotBool):
     """One varied parameter: explicit `values`, or a `range` to sample (or split into levels)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     values: list[Scalar] | None = Field(None, description="Explicit values.")
     range: tuple[float, float] | None = Field(None, description="Inclusive [low, high].")
     integer: bool = Field(False, description="Draw whole numbers from the range.")
     levels: int | None = Field(
-        None, ge=2, description="Grid design: evenly spaced values over the range."
+        None, ge=2, le=MAX_LEVELS, description="Grid design: evenly spaced values over the range."
     )
 
     @model_validator(mode="after")
@@ -112,10 +160,8 @@ class ScenarioRef(BaseModel):
     set: dict[str, Any] = Field(default_factory=dict, description="dotted.key: value overrides.")
 
 
-class ExperimentSpec(BaseModel):
+class ExperimentSpec(_NumbersNotBool):
     """The validated content of an experiment file."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str | None = None
     label_en: str | None = Field(None, description="Title of its report in English.")
@@ -126,11 +172,11 @@ class ExperimentSpec(BaseModel):
     levers: dict[str, ParameterSpec] = Field(default_factory=dict)
     uncertainties: dict[str, ParameterSpec] = Field(default_factory=dict)
     design: Literal["grid", "lists", "lhs", "sobol"] = "grid"
-    samples: int | None = Field(None, ge=1, le=10_000_000)
+    samples: int | None = Field(None, ge=1, le=MAX_SAMPLES)
     replications: int = Field(10, ge=1, le=1_000_000)
     root_seed: int = Field(20240601, ge=0, lt=2**63)
-    weeks: int | None = Field(None, ge=1)
-    warmup_weeks: int | None = Field(None, ge=0)
+    weeks: int | None = Field(None, ge=1, le=5200)
+    warmup_weeks: int | None = Field(None, ge=0, le=2600)
     metrics: list[str] | None = None
     timeseries: bool | list[str] = True
     constants: dict[str, Any] = Field(default_factory=dict)
@@ -139,6 +185,13 @@ class ExperimentSpec(BaseModel):
     def _check(self) -> ExperimentSpec:
         if not self.scenarios:
             raise ValueError("scenarios: list at least one scenario file")
+        if isinstance(self.timeseries, list):
+            bad = [c for c in self.timeseries if c not in timeseries_columns()]
+            if bad:
+                raise ValueError(
+                    f"timeseries: unknown weekly column {short_repr(bad[0])}"
+                    + did_you_mean(bad[0], timeseries_columns())
+                )
         if self.metrics is not None:
             if not self.metrics:
                 raise ValueError("metrics: give at least one metric, or leave it out to keep all")
@@ -146,6 +199,42 @@ class ExperimentSpec(BaseModel):
             if dup:
                 raise ValueError(f"metrics: listed twice: {', '.join(dup)}")
         return self
+
+
+def did_you_mean(name: Any, known: Any) -> str:
+    """The text " (did you mean 'x'?)" for the closest known name, or ""."""
+    close = difflib.get_close_matches(str(name)[:200], sorted(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def timeseries_columns() -> tuple[str, ...]:
+    """The weekly columns a run records (`week` and `model.SERIES`)."""
+    from model.metrics import SERIES
+
+    return ("week", *SERIES)
+
+
+COMMUNITY_METRIC = re.compile(r"satisfaction_c\d{2,3}")
+"""Per-community summary metrics (`satisfaction_c00`, ...): as many as the street has."""
+
+
+@functools.lru_cache(maxsize=1)
+def known_metrics() -> frozenset[str]:
+    """The summary metrics the model reports, from one tiny run (50 residents, 2 weeks; the
+    model's own list, so it cannot drift from it). Per-community ones match
+    `COMMUNITY_METRIC`."""
+    from model import Params, run_model
+
+    tiny = Params.model_validate(
+        {"run": {"weeks": 2, "warmup_weeks": 1}, "street": {"n_residents": 50, "n_communities": 1}}
+    )
+    return frozenset(k for k in run_model(tiny, 0).summary if not COMMUNITY_METRIC.fullmatch(k))
+
+
+def unknown_metrics(names: list[str]) -> list[str]:
+    """The names in `names` that are not summary metrics of the model."""
+    known = known_metrics()
+    return [m for m in names if m not in known and not COMMUNITY_METRIC.fullmatch(str(m))]
 
 
 @dataclass(frozen=True)
@@ -231,11 +320,11 @@ def _spec_error(path: Path, e: ValidationError) -> ScenarioError:
         msg = "unknown key"
     elif err["type"] == "missing":
         msg = "required"
-    if msg.startswith(("scenarios:", "metrics:")):
+    if msg.startswith(("scenarios:", "metrics:", "timeseries:")):
         loc, msg = msg.split(": ", 1)
     inp = err.get("input")
     if err["type"] not in ("extra_forbidden", "missing") and not isinstance(inp, dict):
-        msg = f"{msg} (got {inp!r})"
+        msg = f"{msg} (got {short_repr(inp)})"
     return ScenarioError(path, loc, msg)
 
 
@@ -254,9 +343,12 @@ def _scenario_entries(path: Path, spec: ExperimentSpec) -> list[ScenarioEntry]:
         fpath = locate(path.parent / file).resolve()
         if not fpath.exists():
             raise ScenarioError(path, field_name, f"scenario file not found: {file}")
+        if not fpath.is_file():
+            raise ScenarioError(path, field_name, f"not a file: {file}")
         if name is None:
-            own = read_yaml(fpath)
-            name = str(own.get("name") or fpath.stem)
+            name = scenario_name(read_yaml(fpath), fpath)
+        else:
+            name = check_name(name, path, field_name)
         if name in seen:
             raise ScenarioError(
                 path, field_name, f"two scenarios are named '{name}'; use a mapping name: file"
@@ -386,17 +478,43 @@ def _validate_against_scenarios(exp: Experiment) -> None:
                     raise ScenarioError(
                         exp.path,
                         f"{p.kind}s.{p.name}",
-                        f"{where}{e.problem} at value {v!r} (scenario '{entry.name}')",
+                        f"{where}{e.problem} at value {short_repr(v)} (scenario '{entry.name}')",
                     ) from None
 
 
-def load_experiment(path: str | Path, validate_scenarios: bool = True) -> Experiment:
+def count_points(spec: ExperimentSpec, parameters: list[Parameter]) -> int:
+    """How many parameter points the design has (at most), without building them."""
+    if not parameters:
+        return 1
+    if spec.design == "grid":
+        return math.prod(
+            len(p.spec.values) if p.spec.values is not None else (p.spec.levels or 1)
+            for p in parameters
+        )
+    if spec.design == "lists":
+        return max(len(p.spec.values or ()) for p in parameters)
+    return spec.samples or 0
+
+
+def load_experiment(
+    path: str | Path,
+    validate_scenarios: bool = True,
+    *,
+    max_runs: int | None = None,
+    replications: int | None = None,
+    check_metrics: bool = True,
+) -> Experiment:
     """Read, validate and resolve an experiment file.
 
     Args:
         path: The experiment YAML file.
         validate_scenarios: Also load every scenario with the experiment's overrides and each
             varied parameter's extreme values, so that a typo fails now, not in run 1,000.
+        max_runs: Refuse a design of more runs than this (default `MAX_RUNS`), counted before
+            the design is built.
+        replications: The replications that will run (default: the file's), for that count.
+        check_metrics: Refuse `metrics:` the model does not report (off when a test replaces
+            the model).
 
     Returns:
         The experiment, with its parameter points computed.
@@ -410,6 +528,16 @@ def load_experiment(path: str | Path, validate_scenarios: bool = True) -> Experi
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as e:
         raise _spec_error(path, e) from None
+    if spec.name is not None:
+        check_name(spec.name, path)
+    if check_metrics and spec.metrics:
+        bad = unknown_metrics(spec.metrics)
+        if bad:
+            raise ScenarioError(
+                path,
+                "metrics",
+                f"unknown metric {short_repr(bad[0])}" + did_you_mean(bad[0], known_metrics()),
+            )
     scenarios = _scenario_entries(path, spec)
     names = [s.name for s in scenarios]
     baseline = spec.baseline if spec.baseline is not None else names[0]
@@ -427,6 +555,16 @@ def load_experiment(path: str | Path, validate_scenarios: bool = True) -> Experi
             raise ScenarioError(path, f"constants.{p.name}", f"also varied under {p.kind}s")
         if p.name in ("run.weeks", "run.warmup_weeks") and getattr(spec, p.name[4:]) is not None:
             raise ScenarioError(path, p.name[4:], f"also varied under {p.kind}s.{p.name}")
+    n_points = count_points(spec, parameters)
+    reps = replications if replications is not None else spec.replications
+    check_run_count(
+        n_points * len(scenarios) * reps,
+        max_runs,
+        path,
+        "--replications"
+        if replications is not None
+        else ("samples" if spec.design in ("lhs", "sobol") and parameters else "design"),
+    )
     try:
         points = design_points(spec, parameters)
     except ValueError as e:
@@ -434,7 +572,7 @@ def load_experiment(path: str | Path, validate_scenarios: bool = True) -> Experi
         raise ScenarioError(path, loc, msg) from None
     exp = Experiment(
         path=path,
-        text=path.read_text(encoding="utf-8"),
+        text=read_text(path),
         spec=spec,
         name=spec.name or path.stem,
         scenarios=scenarios,

@@ -11,6 +11,10 @@ DIR/timeseries.parquet   consolidated: one row per run and week, in canonical or
 A run is committed when its journal line is written; its time-series part is written first
 (to a temporary name, then `os.replace`d), so a sweep killed at any moment keeps every run it
 had finished, and a half-written last line is ignored (and cut off before appending again).
+The journal line holds the SHA-256 of the part (`part_sha256`): a part that is missing, cut
+short or changed by even one byte fails `part_ok`, and the sweep runs that run again (on
+--resume, and before consolidating) instead of trusting it. Only one process writes a folder
+at a time (`experiments.folders.FolderLock`), and temporary names are unique per process.
 `runs.parquet` and `timeseries.parquet` are written from the journal and the parts, sorted by
 (scenario order, parameter point, replication), never by completion order: a resumed sweep and
 a clean one give the same files.
@@ -19,7 +23,9 @@ a clean one give the same files.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -29,6 +35,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.executors import Outcome
+from experiments.folders import tmp_path
+from experiments.outputs import to_json
 
 JOURNAL = "journal.jsonl"
 PARTS = "parts"
@@ -53,22 +61,47 @@ def _fsync_dir(path: Path) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file and `os.replace`."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    tmp = tmp_path(path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(e, OSError) and e.filename is None:  # name the file in the message
+            raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
     _fsync_dir(path.parent)
 
 
-def atomic_write_parquet(table: pa.Table, path: Path) -> None:
-    """Write a parquet file through a temporary file and `os.replace`."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression=COMPRESSION)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def atomic_write_parquet(table: pa.Table, path: Path) -> str:
+    """Write a parquet file through a temporary file and `os.replace`; returns its SHA-256."""
+    tmp = tmp_path(path)
+    try:
+        pq.write_table(table, tmp, compression=COMPRESSION)
+        with open(tmp, "rb+") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(e, OSError) and e.filename is None:
+            raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
+    return digest
+
+
+def file_sha256(path: Path) -> str | None:
+    """SHA-256 of a file, or None if it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 def _safe(name: str) -> str:
@@ -107,9 +140,10 @@ class ResultsStore:
                     break  # torn write of a killed sweep
                 try:
                     rec = json.loads(line)
-                except json.JSONDecodeError:
+                except (ValueError, RecursionError):  # damaged line: that run is run again
                     continue
-                out[rec["run_id"]] = rec
+                if isinstance(rec, dict) and isinstance(rec.get("run_id"), str):
+                    out[rec["run_id"]] = rec
         return out
 
     # --- writing -------------------------------------------------------------------------
@@ -132,6 +166,26 @@ class ResultsStore:
         if self._journal is not None:
             self._journal.close()
             self._journal = None
+
+    def part_ok(self, rec: dict[str, Any]) -> bool:
+        """Whether a record's time-series part (if it has one) is there, whole and unchanged:
+        its SHA-256 matches the journal's (records written before checksums: it opens as
+        Parquet)."""
+        if not rec.get("timeseries"):
+            return True
+        path = self.part_path(rec)
+        want = rec.get("part_sha256")
+        if want is not None:
+            return file_sha256(path) == want
+        try:
+            pq.read_metadata(path)
+        except Exception:  # noqa: BLE001 - missing, truncated or not Parquet
+            return False
+        return True
+
+    def bad_parts(self, recs: dict[str, dict[str, Any]]) -> set[str]:
+        """Run ids of the successful records whose part fails `part_ok`."""
+        return {k for k, r in recs.items() if r.get("status") == "ok" and not self.part_ok(r)}
 
     def part_path(self, rec: dict[str, Any]) -> Path:
         name = f"ts-{rec['scenario_index']:03d}-{rec['point']:06d}-{rec['replication']:06d}-{_safe(rec['scenario'])}.parquet"
@@ -170,11 +224,12 @@ class ResultsStore:
                     df = df.drop(columns=k)
                 df.insert(i, k, v)
             table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
-            atomic_write_parquet(table, self.part_path(rec))
+            rec["part_sha256"] = atomic_write_parquet(table, self.part_path(rec))
             rec["timeseries"] = True
         if outcome.traceback:
             rec["traceback"] = outcome.traceback
-        line = json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n"
+        # NaN and infinity as "NaN"/"Infinity" strings: strict JSON, read back exactly by float()
+        line = to_json(rec, "string", ensure_ascii=False, separators=(",", ":")) + "\n"
         self._journal.write(line)
         self._journal.flush()
         os.fsync(self._journal.fileno())
@@ -183,15 +238,16 @@ class ResultsStore:
     # --- manifest ------------------------------------------------------------------------
 
     def read_manifest(self) -> dict[str, Any]:
-        """The manifest, or {} if there is none."""
-        p = self.path / MANIFEST
-        if not p.exists():
-            return {}
-        return json.loads(p.read_text(encoding="utf-8"))
+        """The manifest, or {} if there is none.
+
+        Raises:
+            ExperimentError: the manifest is not a readable JSON object.
+        """
+        return read_manifest(self.path / MANIFEST)
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
-        """Write the manifest atomically."""
-        text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
+        """Write the manifest atomically (strict JSON: NaN as null)."""
+        text = to_json(manifest, indent=2, ensure_ascii=False) + "\n"
         atomic_write_bytes(self.path / MANIFEST, text.encode("utf-8"))
 
     # --- consolidation -------------------------------------------------------------------
@@ -227,9 +283,41 @@ class ResultsStore:
         if timeseries:
             keep = None if timeseries is True else list(timeseries)
             ts_path = self.path / TIMESERIES
+            bad = [r["run_id"] for r in recs if not self.part_ok(r)]
+            if bad:
+                from experiments.spec import ExperimentError
+
+                raise ExperimentError(
+                    self.path / PARTS,
+                    bad[0],
+                    f"time-series part missing or damaged ({len(bad)} runs); "
+                    "run the same command with --resume to run them again",
+                )
             parts = [self.part_path(r) for r in recs if r.get("timeseries")]
             write_timeseries(parts, ts_path, keep)
         return runs_path, ts_path
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """A manifest (or other JSON object written by linkage), or {} if there is none.
+
+    Raises:
+        ExperimentError: not a readable JSON object.
+    """
+    from experiments.input_files import InputFileError, read_text
+    from experiments.spec import ExperimentError
+
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(read_text(path, limit=200_000_000))
+    except InputFileError as e:
+        raise ExperimentError(path, e.field, e.problem) from None
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise ExperimentError(path, "(file)", f"not valid JSON ({str(e)[:80]})") from None
+    if not isinstance(data, dict):
+        raise ExperimentError(path, "(file)", "not a JSON object")
+    return data
 
 
 def record_order(rec: dict[str, Any]) -> tuple[int, int, int]:
@@ -267,9 +355,14 @@ def runs_table(
     for m in metrics:
         if m in cols:
             continue
-        cols[m] = pa.array([float(r["summary"].get(m, nan)) for r in recs], type=pa.float64())
+        cols[m] = pa.array([_num(r["summary"].get(m, nan)) for r in recs], type=pa.float64())
     cols["wall_time_s"] = pa.array([r["wall_time_s"] for r in recs], type=pa.float64())
     return pa.table(cols)
+
+
+def _num(v: Any) -> float:
+    """A journal value as a float ("NaN"/"Infinity" strings and null included)."""
+    return math.nan if v is None else float(v)
 
 
 def _joined(items: list[str] | None) -> str | None:
@@ -313,7 +406,7 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 def write_timeseries(parts: list[Path], path: Path, keep: list[str] | None = None) -> None:
     """Concatenate time-series parts (in the given order) into one parquet file, atomically."""
     schema = _unify([pq.read_schema(p).remove_metadata() for p in parts], keep)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = tmp_path(path)
     if not parts:
         schema = pa.schema(
             [
@@ -321,18 +414,23 @@ def write_timeseries(parts: list[Path], path: Path, keep: list[str] | None = Non
                 for c in TS_ID_COLUMNS
             ]
         )
-    with pq.ParquetWriter(tmp, schema, compression=COMPRESSION) as writer:
-        batch: list[pa.Table] = []
-        rows = 0
-        for p in parts:
-            t = _conform(pq.read_table(p), schema)
-            batch.append(t)
-            rows += len(t)
-            if rows >= TS_BATCH_ROWS:
-                writer.write_table(pa.concat_tables(batch))
-                batch, rows = [], 0
-        if batch or not parts:
-            writer.write_table(pa.concat_tables(batch) if batch else schema.empty_table())
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with pq.ParquetWriter(tmp, schema, compression=COMPRESSION) as writer:
+            batch: list[pa.Table] = []
+            rows = 0
+            for p in parts:
+                t = _conform(pq.read_table(p), schema)
+                batch.append(t)
+                rows += len(t)
+                if rows >= TS_BATCH_ROWS:
+                    writer.write_table(pa.concat_tables(batch))
+                    batch, rows = [], 0
+            if batch or not parts:
+                writer.write_table(pa.concat_tables(batch) if batch else schema.empty_table())
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise

@@ -10,9 +10,11 @@ replication 1, ...), so an interrupted sweep holds complete paired comparisons.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -23,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from experiments.executors import Executor, Outcome, Task, make_executor
+from experiments.folders import FolderLock, check_out, safe_name
 from experiments.scenarios import ScenarioError, apply_overrides, build_params, resolve
 from experiments.seeds import replication_seed
-from experiments.spec import Experiment, ExperimentError, load_experiment
+from experiments.spec import Experiment, ExperimentError, check_run_count, load_experiment
 from experiments.store import ResultsStore
 
 EXTRA_PACKAGES = ("scipy", "dask", "distributed")  # besides experiments.provenance.PACKAGES
@@ -165,6 +168,7 @@ def _now() -> str:
 def default_out(name: str, root: Path = Path("results")) -> Path:
     """A new folder `results/<name>-<YYYYmmdd-HHMMSS>` (suffixed if it already exists)."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = safe_name(name)
     out = root / f"{name}-{stamp}"
     n = 2
     while out.exists():
@@ -175,7 +179,7 @@ def default_out(name: str, root: Path = Path("results")) -> Path:
 
 def latest_out(name: str, root: Path = Path("results")) -> Path | None:
     """The newest results folder of experiment `name` under `root`, if any."""
-    found = sorted(p for p in root.glob(f"{name}-*") if (p / "manifest.json").exists())
+    found = sorted(p for p in root.glob(f"{safe_name(name)}-*") if (p / "manifest.json").exists())
     return max(found, key=lambda p: (p / "manifest.json").stat().st_mtime) if found else None
 
 
@@ -322,6 +326,7 @@ def run_sweep(
     progress: bool | None = None,
     command: str | None = None,
     results_root: str | Path = "results",
+    max_runs: int | None = None,
 ) -> SweepResult:
     """Run (or resume) an experiment and write its results folder.
 
@@ -329,25 +334,31 @@ def run_sweep(
         experiment: The experiment file, or a loaded `Experiment`.
         out: The results folder (default: a new `results/<name>-<timestamp>`; with `resume`,
             the newest folder of this experiment).
-        workers: Worker processes (default: all cores); 1 runs in this process.
+        workers: Worker processes (default: all cores, at most one per run); 1 runs in this
+            process.
         executor: "local", "dask", or an `Executor` instance.
         scheduler: Dask scheduler address (implies the dask executor).
-        resume: Run only what the folder does not hold yet.
+        resume: Run only what the folder does not hold yet (and what it holds damaged).
         replications: Override the experiment's replications (more, when resuming, extends it).
         weeks: Override run.weeks; warmup_weeks likewise run.warmup_weeks.
         retry_errors: When resuming, run failed runs again too.
         progress: Show a progress bar (default: when stderr is a terminal).
         command: The command line, for the manifest.
         results_root: Where default folders go.
+        max_runs: Refuse to plan more runs than this (default `experiments.spec.MAX_RUNS`).
 
     Returns:
         A `SweepResult`.
 
     Raises:
-        ScenarioError, InputError: bad experiment file, scenario or results folder.
+        ScenarioError, InputError: bad experiment file, scenario or results folder, or a
+            folder another process is writing.
         KeyboardInterrupt: after saving the manifest; finished runs stay in the folder.
     """
-    exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+    if isinstance(experiment, Experiment):
+        exp = experiment
+    else:
+        exp = load_experiment(experiment, max_runs=max_runs, replications=replications)
     root = Path(results_root)
     if out is None:
         out = (latest_out(exp.name, root) if resume else None) or default_out(exp.name, root)
@@ -355,7 +366,49 @@ def run_sweep(
             raise ExperimentError(
                 root, "--resume", f"no earlier results of '{exp.name}' found; give --out DIR"
             )
+    check_out(out, "--out")
     store = ResultsStore(out)
+    if resume and not store.exists():
+        raise ExperimentError(store.path, "--resume", "no results there to resume")
+    with FolderLock(store.path):  # first: a folder in use is refused as such
+        return _sweep_locked(
+            exp,
+            store,
+            workers=workers,
+            executor=executor,
+            scheduler=scheduler,
+            resume=resume,
+            replications=replications,
+            weeks=weeks,
+            warmup_weeks=warmup_weeks,
+            retry_errors=retry_errors,
+            progress=progress,
+            command=command,
+            max_runs=max_runs,
+        )
+
+
+def _sweep_locked(
+    exp: Experiment,
+    store: ResultsStore,
+    *,
+    workers: int | None,
+    executor: str | Executor,
+    scheduler: str | None,
+    resume: bool,
+    replications: int | None,
+    weeks: int | None,
+    warmup_weeks: int | None,
+    retry_errors: bool,
+    progress: bool | None,
+    command: str | None,
+    max_runs: int | None,
+) -> SweepResult:
+    """`run_sweep` once the folder is checked and this process owns it."""
+    if not resume and store.exists():
+        raise ExperimentError(
+            store.path, "--out", "already holds results; use --resume or another folder"
+        )
     old_manifest = store.read_manifest() if resume else {}
     settings = dict(old_manifest.get("settings") or {})
     if replications is None:
@@ -364,12 +417,13 @@ def run_sweep(
         weeks = settings.get("weeks")
     if warmup_weeks is None:
         warmup_weeks = settings.get("warmup_weeks")
-    if not resume and store.exists():
-        raise ExperimentError(
-            store.path, "--out", "already holds results; use --resume or another folder"
-        )
-    if resume and not store.exists():
-        raise ExperimentError(store.path, "--resume", "no results there to resume")
+    reps = replications if replications is not None else exp.spec.replications
+    check_run_count(
+        len(exp.points) * len(exp.scenarios) * reps,
+        max_runs,
+        exp.path,
+        "--replications" if replications is not None else "replications",
+    )
 
     scenarios = resolved_scenarios(exp, weeks, warmup_weeks)
     tasks = plan(exp, replications, weeks, warmup_weeks)
@@ -377,14 +431,24 @@ def run_sweep(
     if resume:
         _check_resume(store, exp, by_id, scenarios)
     done = store.records()
+    damaged = store.bad_parts(done)
+    if damaged:
+        print(
+            f"warning: {len(damaged)} finished runs in {store.path} have a missing or damaged "
+            "time-series part; running them again",
+            file=sys.stderr,
+        )
+        done = {k: v for k, v in done.items() if k not in damaged}
     if retry_errors:
         done = {k: v for k, v in done.items() if v["status"] == "ok"}
     todo = submission_order([t for t in tasks if t.run_id not in done])
 
-    runner = (
-        executor if isinstance(executor, Executor) else make_executor(executor, workers, scheduler)
-    )
-    reps = replications if replications is not None else exp.spec.replications
+    if isinstance(executor, Executor):
+        runner = executor
+    else:
+        n = workers or os.cpu_count() or 1
+        runner = make_executor(executor, max(1, min(n, len(todo))), scheduler)
+    runner.check()  # e.g. an unreachable Dask scheduler: one line, before anything is written
     session = {
         "command": command or " ".join(sys.argv),
         "start": _now(),
@@ -441,24 +505,40 @@ def run_sweep(
     n_viol = 0
     t0 = time.perf_counter()
     bar = _progress(len(tasks), len(tasks) - len(todo), exp.name, progress)
+
+    def record(outcome: Outcome) -> None:
+        nonlocal n_ok, n_err, n_viol, metrics_checked, first_error
+        store.record(outcome, keep_ts)
+        session["runs_done"] += 1
+        n_viol += bool(outcome.violations)
+        if outcome.status == "ok":
+            n_ok += 1
+            if not metrics_checked:
+                _check_metrics(exp, outcome)
+                metrics_checked = True
+        else:
+            n_err += 1
+            if first_error is None:
+                first_error = f"{outcome.task.run_id}: {outcome.error}"
+                bar.write(f"run {first_error}", file=sys.stderr)
+            bar.set_postfix(errors=n_err, refresh=False)
+        bar.update(1)
+
     try:
         with runner:
             for outcome in runner.run(todo):
-                store.record(outcome, keep_ts)
-                session["runs_done"] += 1
-                n_viol += bool(outcome.violations)
-                if outcome.status == "ok":
-                    n_ok += 1
-                    if not metrics_checked:
-                        _check_metrics(exp, outcome)
-                        metrics_checked = True
-                else:
-                    n_err += 1
-                    if first_error is None:
-                        first_error = f"{outcome.task.run_id}: {outcome.error}"
-                        bar.write(f"run {first_error}", file=sys.stderr)
-                    bar.set_postfix(errors=n_err, refresh=False)
-                bar.update(1)
+                record(outcome)
+            # a part damaged since it was written is run again, not consolidated
+            recs = {k: v for k, v in store.records().items() if k in by_id}
+            again = store.bad_parts(recs)
+            if again:
+                print(
+                    f"warning: {len(again)} time-series parts failed their checksum; "
+                    "running those runs again",
+                    file=sys.stderr,
+                )
+                for outcome in runner.run(submission_order([by_id[k] for k in again])):
+                    record(outcome)
     except BaseException as e:
         bar.close()
         store.close()
@@ -466,7 +546,8 @@ def run_sweep(
             end=_now(), status="interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
         )
         manifest["status"] = session["status"]
-        store.write_manifest(manifest)
+        with contextlib.suppress(OSError):  # a full disk must not hide the original error
+            store.write_manifest(manifest)
         if isinstance(e, KeyboardInterrupt):
             print(
                 f"interrupted: {len(store.records())} of {len(tasks)} runs saved in {store.path}; "
@@ -483,6 +564,9 @@ def run_sweep(
         exp.spec.timeseries,
         run_ids=set(by_id),
     )
+    final = [r for k, r in store.records().items() if k in by_id]
+    n_ok = sum(1 for r in final if r["status"] == "ok")
+    n_err = len(final) - n_ok
     session.update(end=_now(), status="completed")
     manifest.update(status="completed", finished=session["end"], ok=n_ok, errors=n_err)
     store.write_manifest(manifest)

@@ -528,9 +528,9 @@ def queue_rows(settings: Settings = FULL) -> list[Row]:
 class LedgerAudit:
     """Per-account time-bank ledger recorded while a model runs.
 
-    Wraps the model's `volunteer_served`, `timebank_redeem` and `_close_week` on the instance,
-    so every change of an account is attributed to a deposit, a redemption or an expiry and
-    checked event by event:
+    Wraps, on the instances, the volunteers' `served` (a service's deposit), the time bank's
+    `redeem` and its `expire_dormant`, so every change of an account is attributed to a deposit,
+    a redemption or an expiry and checked event by event:
 
     - a deposit is min(hours served, cap - balance) when the bank is on and the need type is
       bankable, else 0;
@@ -538,27 +538,31 @@ class LedgerAudit:
       provider works in another community;
     - an expiry empties a whole account that has been dormant for `expiry_weeks`.
 
+    Any other change of a balance shows as a gap between the balance and the audit's own
+    per-account sums (`account_gap`).
+
     Args:
         model: A model not yet run.
     """
 
     def __init__(self, model) -> None:
         self.model = m = model
+        bank = m.volunteers.time_bank
         n = m.residents.n
         self.deposited = np.zeros(n)
         self.redeemed = np.zeros(n)
         self.expired = np.zeros(n)
         self.errors: list[str] = []
         self.events = {"deposits": 0, "redemptions": 0, "expiries": 0}
-        served, redeem, close = m.volunteer_served, m.timebank_redeem, m._close_week
+        served, redeem, expire = m.volunteers.served, bank.redeem, bank.expire_dormant
 
         def volunteer_served(v, hours, rating, nid=-1):
             r = v.resident
-            before = float(m.residents.tb_balance[r])
+            before = float(bank.balance[r])
             served(v, hours, rating, nid)
-            dep = float(m.residents.tb_balance[r]) - before
-            bankable = nid < 0 or bool(m.tb_bankable[m.needs.ntype[nid]])
-            expect = min(hours, max(0.0, m.tb_cap - before)) if m.timebank_on and bankable else 0.0
+            dep = float(bank.balance[r]) - before
+            bankable = nid < 0 or bool(bank.bankable[m.needs.ntype[nid]])
+            expect = min(hours, max(0.0, bank.cap - before)) if bank.enabled and bankable else 0.0
             if abs(dep - expect) > 1e-9:
                 self._error(
                     f"week {m.week}: deposit {dep:.6f} h for resident {r}, expected {expect:.6f}"
@@ -566,13 +570,12 @@ class LedgerAudit:
             self.deposited[r] += dep
             self.events["deposits"] += dep > 0
 
-        def timebank_redeem(nid, s):
-            r = int(m.needs.resident[nid])
-            before = float(m.residents.tb_balance[r])
-            redeem(nid, s)
-            red = before - float(m.residents.tb_balance[r])
-            same = m.tb_portable or s.community == m.residents.community[r]
-            expect = min(float(m.needs.hours[nid]), before) if same else 0.0
+        def timebank_redeem(r, hours, s):
+            before = float(bank.balance[r])
+            redeem(r, hours, s)
+            red = before - float(bank.balance[r])
+            same = bank.portable or s.community == m.residents.community[r]
+            expect = min(hours, before) if same else 0.0
             if abs(red - expect) > 1e-9:
                 self._error(
                     f"week {m.week}: redemption {red:.6f} h by resident {r}, expected {expect:.6f}"
@@ -580,27 +583,23 @@ class LedgerAudit:
             self.redeemed[r] += red
             self.events["redemptions"] += red > 0
 
-        def close_week():
-            res = m.residents
-            before = res.tb_balance.copy()
-            last = res.tb_last.copy()
-            week = m.week
-            close()
-            drop = before - res.tb_balance
+        def expire_dormant(week):
+            before = bank.balance.copy()
+            last = bank.last_active.copy()
+            expire(week)
+            drop = before - bank.balance
             changed = np.flatnonzero(np.abs(drop) > 0)
             if len(changed):
-                if m.tb_expiry_weeks <= 0 or (week - last[changed] < m.tb_expiry_weeks).any():
-                    self._error(
-                        f"week {week}: balances changed at week close on accounts not dormant"
-                    )
-                if np.abs(res.tb_balance[changed]).max() > 0:
+                if bank.expiry_weeks <= 0 or (week - last[changed] < bank.expiry_weeks).any():
+                    self._error(f"week {week}: balances expired on accounts not dormant")
+                if np.abs(bank.balance[changed]).max() > 0:
                     self._error(f"week {week}: an expiry left credit on the account")
             self.expired += drop
             self.events["expiries"] += len(changed)
 
-        m.volunteer_served = volunteer_served
-        m.timebank_redeem = timebank_redeem
-        m._close_week = close_week
+        m.volunteers.served = volunteer_served
+        bank.redeem = timebank_redeem
+        bank.expire_dormant = expire_dormant
 
     def _error(self, text: str) -> None:
         if len(self.errors) < 20:
@@ -608,28 +607,30 @@ class LedgerAudit:
 
     def account_gap(self) -> np.ndarray:
         """balance - (deposited - redeemed - expired) for every account."""
-        return self.model.residents.tb_balance - (self.deposited - self.redeemed - self.expired)
+        balance = self.model.volunteers.time_bank.balance
+        return balance - (self.deposited - self.redeemed - self.expired)
 
     def violations(self) -> list[str]:
         """Every ledger problem found (empty when the books balance)."""
-        m = self.model
+        bank = self.model.volunteers.time_bank
+        tb = bank.totals
         out = list(self.errors)
         gap = np.abs(self.account_gap())
         scale = max(1.0, float(self.deposited.sum()))
         if gap.max(initial=0.0) > 1e-9 * scale:
             r = int(gap.argmax())
             out.append(
-                f"account {r}: balance {m.residents.tb_balance[r]:.6f} != deposited - redeemed - expired ({gap[r]:.3g} off)"
+                f"account {r}: balance {bank.balance[r]:.6f} != deposited - redeemed - expired ({gap[r]:.3g} off)"
             )
         for key, arr in (
             ("deposited", self.deposited),
             ("redeemed", self.redeemed),
             ("expired", self.expired),
         ):
-            if abs(m.tb[key] - arr.sum()) > 1e-9 * scale:
-                out.append(f"bank total {key} {m.tb[key]:.6f} != sum over accounts {arr.sum():.6f}")
-        total = m.tb["deposited"] - m.tb["redeemed"] - m.tb["expired"]
-        if abs(float(m.residents.tb_balance.sum()) - total) > 1e-9 * scale:
+            if abs(tb[key] - arr.sum()) > 1e-9 * scale:
+                out.append(f"bank total {key} {tb[key]:.6f} != sum over accounts {arr.sum():.6f}")
+        total = tb["deposited"] - tb["redeemed"] - tb["expired"]
+        if abs(float(bank.balance.sum()) - total) > 1e-9 * scale:
             out.append("bank balance != deposited - redeemed - expired")
         return out
 
@@ -659,7 +660,7 @@ def _ledger_case(args: tuple) -> dict[str, Any]:
         "gap": float(np.abs(audit.account_gap()).max(initial=0.0)),
         "violations": audit.violations(),
         "events": dict(audit.events),
-        "deposited": float(m.tb["deposited"]),
+        "deposited": float(m.volunteers.time_bank.totals["deposited"]),
     }
 
 

@@ -1,21 +1,22 @@
-"""Mesa agents: the organizational actors of the four societies and the government.
+"""Mesa agents: the organizational actors of the four societies.
 
 Providers (social workers, community workers, service staff, volunteers) are servers in the
 SimPy service flow (`model.service`): each has a community, a skill level, an intrinsic quality, a
-published reputation and a shift schedule. Agents never import the model module (Mesa's split).
+published reputation and a shift schedule. Social organizations, their contracts and the
+communities are here too; the government, whose agent is the finance subsystem itself, is in
+`model.finance`. Agents never import the model module (Mesa's split): the subsystem that owns
+each kind creates and keeps them (`model.workforce`, `model.volunteers`, `model.organizations`,
+`model.population`).
 """
 
 from __future__ import annotations
 
-import math
+import warnings
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
-
-from model.schema import CHANNELS
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.model import LinkageModel
@@ -125,8 +126,9 @@ class ServiceStaff(Provider):
 class Volunteer(Provider):
     """An active registered volunteer (社区志愿者), who is also a resident.
 
-    Serves in a week with the participation probability, one shift of 1-4 hours (`plan_week`).
-    Keeps a service record (hours), stars, motivation and tenure; drops out with a weekly hazard.
+    Serves in a week with the participation probability, one shift of 1-4 hours
+    (`model.volunteers.Volunteers.plan_week`). Keeps a service record (hours), stars, motivation
+    and tenure; drops out with a weekly hazard (`Volunteers.turnover`).
     """
 
     kind = Kind.VOLUNTEER
@@ -151,33 +153,19 @@ class Volunteer(Provider):
 
     def week_shifts(self, week: int) -> list[tuple[float, float]]:
         """Volunteers have no fixed shifts: the desk draws them for the whole roster at once."""
-        raise TypeError("a volunteer's shifts are drawn with Volunteer.plan_week")
+        raise TypeError("a volunteer's shifts are drawn with model.volunteers.plan_week")
 
     @staticmethod
     def plan_week(
         model: LinkageModel, volunteers: list[Volunteer], week: int
     ) -> tuple[list[float], list[Volunteer], list[float]]:
-        """Who of `volunteers` serves in `week`, and when: (starts, volunteers, ends), one shift
-        each, sorted by start.
-
-        Each volunteer serves in a week with the participation probability, independently of
-        other weeks (so the gaps between its active weeks are geometric), one shift of its
-        weekly hours starting uniformly in [8 h, WEEK - 4 h - hours] of the week. Drawn for the
-        whole roster at once from the week's own stream (common random numbers).
-        """
-        n = len(volunteers)
-        if not n:
-            return [], [], []
-        vp = model.p.volunteers
-        part = min(1.0, vp.participation * model.participation_boost)
-        rng = model.streams.weekly("volunteer_shifts", week)
-        serve = np.flatnonzero(rng.random(n) < part)
-        pos = rng.random(n)[serve]
-        length = np.array([volunteers[i].weekly_hours for i in serve.tolist()], dtype=float)
-        start = week * WEEK + 8.0 + pos * (np.maximum(8.0, WEEK - 4.0 - length) - 8.0)
-        order = np.argsort(start, kind="stable")
-        who = [volunteers[i] for i in serve[order].tolist()]
-        return start[order].tolist(), who, (start + length)[order].tolist()
+        """Deprecated: use `model.volunteers.plan_week(volunteers, week)`."""
+        warnings.warn(
+            "Volunteer.plan_week is deprecated: use model.volunteers.plan_week",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return model.volunteers.plan_week(volunteers, week)
 
 
 @dataclass(eq=False)
@@ -239,11 +227,13 @@ class SocialOrganization(mesa.Agent):
 
     @property
     def quality(self) -> float:
+        """Mean intrinsic quality of its staff (0.7 with no staff)."""
         if not self.staff:
             return 0.7
         return sum(s.quality for s in self.staff) / len(self.staff)
 
     def weekly_cost(self) -> float:
+        """A week's wages of its staff, plus the activity cost of a community organization."""
         return sum(s.salary for s in self.staff) / 52.0 + (
             self.model.p.providers.activity_cost if self.org_kind == "endogenous" else 0.0
         )
@@ -280,44 +270,18 @@ class Community(mesa.Agent):
         self.n_residents = int(n_residents)
         self.venue_hours = float(venue_hours)
         self.workers: list[CommunityWorker] = []
-        self.block_staff: list[ServiceStaff] = []
+        self.block_staff: list[CommunityWorker] = []
 
 
-class Government(mesa.Agent):
-    """The street/district government: a yearly budget split into channel envelopes.
+def __getattr__(name: str):
+    """Deprecated import path: `Government` moved to `model.finance`."""
+    if name == "Government":
+        warnings.warn(
+            "model.agents.Government is deprecated: import it from model.finance",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from model.finance import Government
 
-    Spending is granted only within a channel's envelope, so spending never exceeds the budget
-    and the channels always add up to the total.
-    """
-
-    def __init__(self, model: LinkageModel) -> None:
-        super().__init__(model)
-        self.year = -1
-        self.budget = 0.0
-        self.envelope = dict.fromkeys(CHANNELS, 0.0)
-        self.spent_year = dict.fromkeys(CHANNELS, 0.0)
-        self.spent_total = dict.fromkeys(CHANNELS, 0.0)
-        self.spent_week = dict.fromkeys(CHANNELS, 0.0)
-        self.budget_total = 0.0
-
-    def open_year(self, year: int, budget: float, envelopes: dict[str, float]) -> None:
-        """Start a budget year with its envelopes (their sum must not exceed the budget)."""
-        assert sum(envelopes.values()) <= budget * (1 + 1e-9) + 1e-6
-        self.year = year
-        self.budget = budget
-        self.budget_total += budget
-        self.envelope = {c: float(envelopes.get(c, 0.0)) for c in CHANNELS}
-        self.spent_year = dict.fromkeys(CHANNELS, 0.0)
-
-    def remaining(self, channel: str) -> float:
-        return max(0.0, self.envelope[channel] - self.spent_year[channel])
-
-    def spend(self, channel: str, amount: float) -> float:
-        """Spend up to `amount` from a channel's envelope; returns what was granted."""
-        if amount <= 0 or math.isnan(amount):
-            return 0.0
-        granted = min(amount, self.remaining(channel))
-        self.spent_year[channel] += granted
-        self.spent_total[channel] += granted
-        self.spent_week[channel] += granted
-        return granted
+        return Government
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,12 +8,13 @@ the flow counters recorded week by week must agree with the need table (`check_i
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from model.agents import WEEK, Kind, SocialWorker
+from model.agents import WEEK, Kind
 from model.needs import ABANDONED, F_DISCOVERED, F_ESCALATED, F_HIDDEN, MET
 from model.params import CHANNELS, GROUPS
 
@@ -53,6 +54,10 @@ SERIES = (
 class Recorder:
     """Collects one row of weekly metrics into preallocated arrays.
 
+    Each subsystem keeps its own weekly counters (the population its needs raised, the desk
+    its services, the time bank its deposits, the government its spending); the recorder reads
+    them at the week's close, before they are reset.
+
     Args:
         model: The model being recorded.
     """
@@ -61,22 +66,25 @@ class Recorder:
         self.model = model
         self.weeks = model.p.run.weeks
         self.data = {k: np.zeros(self.weeks) for k in SERIES}
-        self.arisen_week = 0
-        self._lo = 0
         self.cum = {"arisen": 0, "met": 0, "abandoned": 0}
         self._prev_active: np.ndarray | None = None
 
     def open_from(self) -> int:
-        """Index of the first need not yet closed (met or abandoned)."""
-        nt = self.model.needs
-        # Statuses run HIDDEN..IN_SERVICE (open), then MET and ABANDONED (closed).
-        is_open = nt.status[self._lo : nt.n] < MET
-        if len(is_open):
-            first = int(np.argmax(is_open))  # stops at the first open need
-            self._lo = self._lo + first if is_open[first] else nt.n
-        return self._lo
+        """Deprecated: use `model.needs.first_open()`."""
+        warnings.warn(
+            "Recorder.open_from is deprecated: use model.needs.first_open()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.model.needs.first_open()
 
     def record_week(self, met: np.ndarray, ab: np.ndarray) -> None:
+        """Record the week just run (nothing past `run.weeks`).
+
+        Args:
+            met: Ids of the needs met this week.
+            ab: Ids of the needs abandoned this week.
+        """
         m = self.model
         w = m.week
         if w >= self.weeks:
@@ -85,16 +93,17 @@ class Recorder:
         nt = m.needs
         res = m.residents
         desk = m.desk
-        lo = self.open_from()
-        d["needs_arisen"][w] = self.arisen_week
+        tb = m.volunteers.time_bank
+        arisen = m.population.arisen_week
+        lo = nt.first_open()
+        d["needs_arisen"][w] = arisen
         d["needs_met"][w] = len(met)
         d["needs_abandoned"][w] = len(ab)
         d["needs_pending"][w] = np.count_nonzero(nt.status[lo : nt.n] < MET)  # open needs
-        self.cum["arisen"] += self.arisen_week
+        self.cum["arisen"] += arisen
         self.cum["met"] += len(met)
         self.cum["abandoned"] += len(ab)
-        self.arisen_week = 0
-        sat = m.satisfaction_of(met)
+        sat = m.population.satisfaction_of(met)
         resolved = len(met) + len(ab)
         d["need_satisfaction_rate"][w] = sat.sum() / resolved if resolved else np.nan
         d["mean_wait_hours"][w] = (
@@ -114,7 +123,7 @@ class Recorder:
         self._prev_active = active
         d["volunteer_hours"][w] = desk.week_vol_hours
         d["volunteer_duty_hours"][w] = desk.week_shift[Kind.VOLUNTEER]
-        d["sw_count"][w] = len(m.agents_by_type.get(SocialWorker, ()))
+        d["sw_count"][w] = m.workforce.sw_employed()
         shift = desk.week_shift[Kind.SOCIAL_WORKER]
         d["sw_utilization"][w] = (
             min(1.0, desk.week_busy[Kind.SOCIAL_WORKER] / shift) if shift > 0 else np.nan
@@ -129,16 +138,17 @@ class Recorder:
             d[f"spending_{c}"][w] = m.gov.spent_week[c]
             total += m.gov.spent_week[c]
         d["gov_spending_total"][w] = total
-        d["timebank_hours_deposited"][w] = m.week_tb["deposited"]
-        d["timebank_hours_redeemed"][w] = m.week_tb["redeemed"]
-        d["timebank_hours_expired"][w] = m.week_tb["expired"]
-        bal = float(res.tb_balance.sum())
+        d["timebank_hours_deposited"][w] = tb.week_totals["deposited"]
+        d["timebank_hours_redeemed"][w] = tb.week_totals["redeemed"]
+        d["timebank_hours_expired"][w] = tb.week_totals["expired"]
+        bal = float(tb.balance.sum())
         d["timebank_balance"][w] = bal
-        d["timebank_liability_yuan"][w] = bal * m.tb_price
+        d["timebank_liability_yuan"][w] = bal * tb.price
         d["trust_mean"][w] = float(res.trust.mean())
 
     # ------------------------------------------------------------------ outputs
     def timeseries(self) -> pd.DataFrame:
+        """The weeks recorded so far, one row each (`week` and the SERIES columns)."""
         n = min(self.model.week, self.weeks)
         df = pd.DataFrame({k: v[:n] for k, v in self.data.items()})
         df.insert(0, "week", np.arange(n))
@@ -160,7 +170,7 @@ class Recorder:
         arisen = len(cohort)
         n_met = len(met_ids)
         n_ab = int((st == ABANDONED).sum())
-        sat_met = m.satisfaction_of(met_ids)
+        sat_met = m.population.satisfaction_of(met_ids)
         sat_all = np.zeros(arisen)
         sat_all[st == MET] = sat_met
         waits = nt.t_start[met_ids] - nt.t_raise[met_ids]
@@ -223,8 +233,9 @@ class Recorder:
         out["timebank_hours_deposited"] = float(d["timebank_hours_deposited"][post].sum())
         out["timebank_hours_redeemed"] = float(d["timebank_hours_redeemed"][post].sum())
         out["timebank_hours_expired"] = float(d["timebank_hours_expired"][post].sum())
-        out["timebank_balance"] = float(m.residents.tb_balance.sum())
-        out["timebank_liability_yuan"] = out["timebank_balance"] * m.tb_price
+        tb = m.volunteers.time_bank
+        out["timebank_balance"] = float(tb.balance.sum())
+        out["timebank_liability_yuan"] = out["timebank_balance"] * tb.price
         out["so_count"] = float(len(m.organizations))
         out["sw_count"] = float(d["sw_count"][post].mean())
         util = d["sw_utilization"][post]
@@ -295,19 +306,19 @@ def check_invariants(model: LinkageModel, summary: dict[str, float] | None = Non
     for c in gov.spent_year:
         if gov.spent_year[c] > gov.envelope[c] * (1 + 1e-9) + 1e-6:
             out.append(f"channel {c} over its envelope")
-    tb = model.tb
-    bal = float(model.residents.tb_balance.sum())
+    bank = model.volunteers.time_bank
+    tb = bank.totals
+    bal = float(bank.balance.sum())
     if abs(bal - (tb["deposited"] - tb["redeemed"] - tb["expired"])) > 1e-6 * max(
         1.0, tb["deposited"]
     ):
         out.append(f"time bank: balance {bal:.4f} != deposited - redeemed - expired")
-    res = model.residents
-    per_account = res.tb_balance - (res.tb_deposited - res.tb_redeemed - res.tb_expired)
+    per_account = bank.balance - (bank.deposited - bank.redeemed - bank.expired)
     if len(per_account) and np.abs(per_account).max() > 1e-6:
         out.append("time bank: an account's balance != its deposits - redemptions - expiries")
-    if (model.residents.tb_balance < -1e-9).any():
+    if (bank.balance < -1e-9).any():
         out.append("time bank: negative account")
-    if model.timebank_on and (model.residents.tb_balance > model.tb_cap + 1e-9).any():
+    if bank.enabled and (bank.balance > bank.cap + 1e-9).any():
         out.append("time bank: account above cap")
     for k in (
         "need_satisfaction_rate",

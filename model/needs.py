@@ -48,6 +48,7 @@ class Catalog:
 
     @classmethod
     def from_params(cls, p: Params) -> Catalog:
+        """The catalog of the run's need types (`p.needs`, in their order)."""
         names = tuple(p.needs)
         nt = [p.needs[n] for n in names]
         size = p.street.activity_group_size
@@ -96,6 +97,7 @@ class NeedTable:
 
     def __init__(self, capacity: int = 4096) -> None:
         self.n = 0
+        self._first_open = 0  # no need before this index is open (a closed need never reopens)
         for name, dt in self.COLUMNS.items():
             setattr(self, name, np.zeros(capacity, dtype=dt))
         self.skill[:] = -1
@@ -104,6 +106,7 @@ class NeedTable:
 
     @property
     def capacity(self) -> int:
+        """Rows allocated (the table grows by doubling)."""
         return len(self.status)
 
     def _grow(self, need: int) -> None:
@@ -132,3 +135,17 @@ class NeedTable:
     def view(self, name: str) -> np.ndarray:
         """The filled part of a column."""
         return getattr(self, name)[: self.n]
+
+    def first_open(self) -> int:
+        """Index of the first need not yet closed (met or abandoned); `n` when none is open.
+
+        Needs close for good and new needs are appended, so the scan resumes where the last one
+        stopped: the weekly passes over open needs cost what is open, not the run's history.
+        """
+        # Statuses run HIDDEN..IN_SERVICE (open), then MET and ABANDONED (closed).
+        lo = self._first_open
+        is_open = self.status[lo : self.n] < MET
+        if len(is_open):
+            first = int(np.argmax(is_open))  # stops at the first open need
+            self._first_open = lo + first if is_open[first] else self.n
+        return self._first_open

@@ -145,6 +145,10 @@ class StreetParams(Section):
     )
 
 
+MAX_NEED_RATE = 1000.0
+"""Highest need rate (needs per 1,000 residents per week): one need per resident a week."""
+
+
 class NeedType(Section):
     """One entry of the need catalog."""
 
@@ -185,8 +189,8 @@ class NeedType(Section):
                 raise ValueError(
                     f"unknown resident group '{g}' (expected one of {', '.join(GROUPS)})"
                 )
-            if r < 0:
-                raise ValueError(f"rate for '{g}' must be >= 0, got {r}")
+            if not 0 <= r <= MAX_NEED_RATE:
+                raise ValueError(f"rate for '{g}' must be between 0 and {MAX_NEED_RATE:g}, got {r}")
         return self
 
 
@@ -606,8 +610,13 @@ class VolunteerParams(Section):
     )
 
 
+SHARE_TOLERANCE = 1e-6
+"""How far the allocation shares may add up from exactly 1 (rounding in a file or a design)."""
+
+
 class BudgetAllocation(Section):
-    """Shares of the programme budget (after platform and evaluation costs) by channel."""
+    """Shares of the programme budget (after platform and evaluation costs) by channel; they
+    must add up to 1 (within `SHARE_TOLERANCE`)."""
 
     procurement: float = P(
         0.55, 0, 1, "share", "Competitive project procurement (项目购买).", ASSUMPTION
@@ -641,8 +650,11 @@ class BudgetAllocation(Section):
     @model_validator(mode="after")
     def _sum(self) -> BudgetAllocation:
         total = sum(getattr(self, k) for k in type(self).model_fields)
-        if total > 1.0 + 1e-9:
-            raise ValueError(f"allocation shares add up to {total:.3f} > 1")
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(
+                f"allocation shares add up to {total:.6g}, not 1 (every yuan of the programme "
+                "budget goes to a channel; give block_grant the rest)"
+            )
         return self
 
 

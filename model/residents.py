@@ -1,7 +1,11 @@
 """Residents as numpy arrays, updated with vectorized operations (no per-resident Python loops).
 
 Residents are many (10^4-10^6). Each is an index into these arrays: community, group, age,
-volunteer propensity and state, trust, time-bank balance, leader flag.
+volunteer propensity and state, trust, leader flag. They are the model's shared people table
+(Starsim's `People`): the population subsystem ages them and moves their trust, the volunteers
+subsystem keeps the volunteer arrays (`vol_*`, `supervised`) up to date, policies read them and
+mark leaders and supervised volunteers. Time-bank accounts are the time bank's
+(`model.time_bank`).
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ class Residents:
         self.age[:] = lo + rng.random(n) * (hi - lo)
         self.trust = np.clip(rng.normal(s.initial_trust, 0.1, n), 0, 1).astype(np.float32)
         self.trust_mean0 = float(s.initial_trust)
-        # Volunteering: propensity, state, tenure start week.
+        # Volunteering (kept up to date by model.volunteers): propensity, state, tenure start.
         self.vol_propensity = rng.beta(2, 8, n).astype(np.float32)  # mean 0.2
         self.vol_state = np.zeros(n, dtype=np.int8)
         self.vol_since = np.zeros(n, dtype=np.int32)
@@ -65,13 +69,6 @@ class Residents:
         self.supervised = np.zeros(n, dtype=bool)  # in a team supervised by a social worker
         # Resident leaders (居民骨干): about 1 per 1,000 residents at start (assumption, 0.5-3).
         self.leader = rng.random(n) < 0.001 * self.vol_propensity / 0.2
-        # Time bank.
-        self.tb_balance = np.zeros(n, dtype=np.float64)
-        self.tb_last = np.zeros(n, dtype=np.int32)
-        # Per-account ledger: balance == deposited - redeemed - expired for every account.
-        self.tb_deposited = np.zeros(n, dtype=np.float64)
-        self.tb_redeemed = np.zeros(n, dtype=np.float64)
-        self.tb_expired = np.zeros(n, dtype=np.float64)
         self._rebuild_index()
 
     # ------------------------------------------------------------------ indices
@@ -83,6 +80,7 @@ class Residents:
         self.group_count = counts
 
     def community_sizes(self) -> np.ndarray:
+        """Residents per community."""
         return np.bincount(self.community, minlength=self.n_communities)
 
     def members(self, c: int) -> slice:

@@ -1,4 +1,10 @@
-"""Service delivery in continuous time (hours) on one SimPy environment owned by the model.
+"""Service delivery in continuous time (hours): the service desk.
+
+Owns the roster of providers on duty and their shifts (as processes on the model's SimPy
+environment), the queues and idle pools, matching (with the switches policies turn on: street
+scope, referrals, published reputations, record priority, co-delivery), service episodes and
+ratings, and the week's service counters. It tells the volunteers subsystem of every volunteer's
+service (records, stars, time-bank deposits) and the time bank of every redemption.
 
 Design for speed (docs/performance.md has the measurements). Needs are rows of `NeedTable`, not
 processes. Each provider is one SimPy process that serves needs one after another; between
@@ -18,7 +24,7 @@ Shifts are planned a week at a time, at each week boundary (`_planner`):
 - paid staff's daily shifts form a calendar that one process walks: one event per distinct start
   time (staff who start at the same hour share it);
 - the volunteers who serve that week are drawn for the whole roster at once
-  (`Volunteer.plan_week`). A volunteer's shift start needs an event only if, at that moment, a
+  (`Volunteers.plan_week`). A volunteer's shift start needs an event only if, at that moment, a
   queue the volunteer could pull from holds a need; otherwise all it does is make the volunteer
   idle in the idle pools, which can wait until someone next looks there. So volunteer shift
   starts are *lazy* (`_catch_up`, before any search of the idle pools), and one timer is armed
@@ -69,7 +75,9 @@ from model.needs import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from model.model import LinkageModel
+    from model.params import ServiceParams
+    from model.streams import Streams
+    from model.volunteers import Volunteers
 
 STOP = "stop"  # wake value: the provider leaves
 ASSIST = "assist"  # wake value: the provider finished assisting a social worker
@@ -115,19 +123,37 @@ class _Need:
 class ServiceDesk:
     """Matching, queueing, reneging and service of needs on a SimPy environment.
 
-    Policies steer it through its switches: `street_scope` (platform), `referrals`, `publicity`,
-    `record_priority`, `codelivery_share` and `matching_delay`.
+    Owns the roster of providers on duty and their shifts, the queues and idle pools, and the
+    week's service counters; its processes run on the model's SimPy environment. Policies steer
+    it through its methods: `match_street_wide` (platform), `enable_referrals`,
+    `publish_reputations`, `set_record_priority` and `enable_codelivery`.
 
     Args:
-        model: The model that owns it.
+        env: The model's SimPy environment (time in hours).
+        service: The `service` parameters.
+        n_communities: Communities of the street.
+        needs: The need table.
+        streams: The run's random streams ('ratings', 'learning').
+
+    Attributes:
+        volunteers: The volunteers subsystem, told of every volunteer's service (set by the
+            model when it wires its subsystems).
     """
 
-    def __init__(self, model: LinkageModel) -> None:
-        self.model = model
-        self.env = simpy.Environment()
-        self.needs: NeedTable = model.needs
-        p = model.p.service
-        self.nc = nc = model.p.street.n_communities
+    def __init__(
+        self,
+        env: simpy.Environment,
+        service: ServiceParams,
+        n_communities: int,
+        needs: NeedTable,
+        streams: Streams,
+    ) -> None:
+        self.volunteers: Volunteers | None = None
+        self.env = env
+        self.needs: NeedTable = needs
+        p = service
+        self.rating_noise = p.rating_noise
+        self.nc = nc = n_communities
         self.street = nc  # index of the street-wide queue row
         n_codes = (nc + 1) * 3  # queue code = row * 3 + level (row nc: the street)
         self.queues: list[deque[_Need]] = [deque() for _ in range(n_codes)]
@@ -141,7 +167,7 @@ class ServiceDesk:
         self._paid: dict[Provider, None] = {}  # paid staff on roster (an ordered set)
         self._volunteers: dict[Provider, None] = {}  # volunteers on roster (an ordered set)
         self._planned_week = -1  # the week whose shift calendar is being walked
-        # Switches set by policies.
+        # Switches set by policies (through the methods below).
         self.street_scope = False
         self.referrals = False
         self.publicity = False
@@ -188,13 +214,46 @@ class ServiceDesk:
         self._armed = math.inf  # when the armed start timer fires
         self._arm_token = 0
         # Pre-drawn rating noise (refilled from the 'ratings' stream), as Python floats.
-        self._rng_ratings = model.streams.get("ratings")
+        self._rng_ratings = streams.get("ratings")
         self._noise: list[float] = []
         self._refill_noise()
-        self._rng_learn = model.streams.get("learning")
+        self._rng_learn = streams.get("learning")
         # Weekly accumulators (reset by the model each week).
         self.reset_week()
         self.env.process(self._planner())
+
+    # ------------------------------------------------------------------ settings
+    def match_street_wide(self, delay_hours: float) -> None:
+        """Every provider of the street sees every need (the information platform), which
+        reaches providers `delay_hours` after it is expressed."""
+        self.street_scope = True
+        self.matching_delay = delay_hours
+
+    def enable_referrals(self) -> None:
+        """Needs a community cannot serve at their level are referred street-wide."""
+        self.referrals = True
+
+    def publish_reputations(self) -> None:
+        """Published reputations steer matching: the best-rated idle provider serves first."""
+        self.publicity = True
+
+    def set_record_priority(self, on: bool) -> None:
+        """Whether volunteers with stars get priority in matching."""
+        self.record_priority = on
+
+    def enable_codelivery(self, share: float, learn: float) -> None:
+        """A volunteer assists social workers on professional cases, taking over `share` of
+        the hours; a skill-0 assistant learns (reaches skill 1) with chance `learn`."""
+        self.codelivery_share = share
+        self.codelivery_learn = learn
+
+    # ------------------------------------------------------------------ the week
+    def outcomes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of the needs met and abandoned this week (so far)."""
+        return (
+            np.array(self.met_ids, dtype=np.int64),
+            np.array(self.abandoned_ids, dtype=np.int64),
+        )
 
     def reset_week(self) -> None:
         """Clear the weekly accumulators, and drop the stale entries of large idle pools."""
@@ -392,7 +451,7 @@ class ServiceDesk:
             v.pending_shift = -1
         self._arm_token += 1  # forget a timer armed last week
         self._armed = math.inf
-        starts, who, ends = Volunteer.plan_week(self.model, list(self._volunteers), week)
+        starts, who, ends = self.volunteers.plan_week(list(self._volunteers), week)
         self._vstart, self._vwho, self._vend = starts, who, ends
         self._vnext = 0
         self._vdue = starts[0] if starts else math.inf
@@ -712,9 +771,7 @@ class ServiceDesk:
 
     def _refill_noise(self) -> None:
         """Draw the next block of rating noise from the 'ratings' stream."""
-        self._noise = self._rng_ratings.normal(
-            0.0, self.model.p.service.rating_noise, 8192
-        ).tolist()
+        self._noise = self._rng_ratings.normal(0.0, self.rating_noise, 8192).tolist()
         self._noise_i = 0
 
     def _finish(self, s: Provider, rec: _Need) -> None:
@@ -755,9 +812,9 @@ class ServiceDesk:
             con.served += 1
         if kind == _VOLUNTEER:
             self.week_vol_hours += dur
-            self.model.volunteer_served(s, dur, rating, nid)
+            self.volunteers.served(s, dur, rating, nid)
         if rec.flags & F_REDEEM:
-            self.model.timebank_redeem(nid, s)
+            self.volunteers.time_bank.redeem(int(nt.resident[nid]), float(nt.hours[nid]), s)
 
     def _assisted(self, v: Provider) -> None:
         """A volunteer finished assisting a social worker: hours credited, a chance to learn."""
@@ -766,9 +823,9 @@ class ServiceDesk:
         v.busy_hours += hours
         if isinstance(v, Volunteer):
             self.week_vol_hours += hours
-            self.model.volunteer_served(v, hours, None, v.assist_nid)
+            self.volunteers.served(v, hours, None, v.assist_nid)
             if v.skill == 0 and self._rng_learn.random() < self.codelivery_learn:
-                self.model.promote_volunteer(v)
+                self.volunteers.promote(v)
 
     def _abandon(self, rec: _Need, t: float) -> None:
         nt = self.needs

@@ -36,7 +36,7 @@ def test_defaults_alone_run():
     m.run(weeks=3)
     assert m.week == 3
     assert m.p == Params()
-    assert 45_000 <= m.residents.n <= 55_000 and len(m.communities) == 10
+    assert 45_000 <= m.residents.n <= 55_000 and len(m.population.communities) == 10
 
 
 def test_same_seed_same_bytes_different_seed_differs():
@@ -67,7 +67,7 @@ def test_invariants_hold(rel):
 
 def test_open_needs_are_tracked_week_by_week():
     """The weekly scans test "open" by status code order (HIDDEN..IN_SERVICE below MET): pin the
-    order, and check the recorder's first open need and pending count against a direct scan."""
+    order, and check the need table's first open need and the recorded pending count against a direct scan."""
     assert (HIDDEN, *OPEN_STATUSES[1:]) == (HIDDEN, HELD, WAITING, IN_SERVICE)
     assert max(OPEN_STATUSES) < MET < ABANDONED
     m = LinkageModel(scenario_params("modes/siloed.yaml", "street.n_residents=5000"), seed=2)
@@ -78,7 +78,7 @@ def test_open_needs_are_tracked_week_by_week():
         saw_waiting |= bool((st == WAITING).any())
         is_open = np.isin(st, OPEN_STATUSES)
         first = int(np.argmax(is_open)) if is_open.any() else m.needs.n
-        assert m.recorder.open_from() == first
+        assert m.needs.first_open() == first
         assert m.recorder.data["needs_pending"][m.week - 1] == np.count_nonzero(is_open)
         # Nothing still queued or held is past its deadline at the end of a week.
         late = (st <= WAITING) & (m.needs.view("deadline") <= m.week * WEEK)

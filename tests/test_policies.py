@@ -99,14 +99,12 @@ def test_evaluation_bars_failures_and_costs_money():
     )
     m.run()
     ev = next(p for p in m.policies if p.name == "evaluation")
-    pur = next(p for p in m.policies if p.name == "purchase")
+    history = m.organizations.contract_history
     assert len(ev.scores) > 10 and ev.fails > 0
     assert m.gov.spent_total["evaluation"] == pytest.approx(len(ev.scores) * ev.pars.cost)
-    for org in {c.org for c in pur.history}:
+    for org in {c.org for c in history}:
         if org.barred_year >= 1:
-            assert not any(
-                c.org is org and c.start_week // 52 == org.barred_year for c in pur.history
-            )
+            assert not any(c.org is org and c.start_week // 52 == org.barred_year for c in history)
 
 
 def test_evaluation_pass_mark_bars_more_organizations():
@@ -163,7 +161,8 @@ def test_training_raises_volunteer_skill():
             seed=4,
         )
         m.run()
-        counts.append(sum(v.skill == 1 for v in m.volunteers.values()) / max(1, len(m.volunteers)))
+        active = m.volunteers.by_resident
+        counts.append(sum(v.skill == 1 for v in active.values()) / max(1, len(active)))
     assert counts[1] > counts[0] + 0.1
 
 
@@ -296,11 +295,10 @@ def test_ledgers_balance(rel):
     )
     m.run()
     assert check_invariants(m) == []
-    tb = m.tb
-    assert m.residents.tb_balance.sum() == pytest.approx(
-        tb["deposited"] - tb["redeemed"] - tb["expired"]
-    )
-    pur = next(p for p in m.policies if p.name == "purchase")
-    assert sum(c.paid for c in pur.history) == pytest.approx(m.gov.spent_total["procurement"])
-    assert all(c.paid <= c.value + 1e-6 for c in pur.history)
+    bank = m.volunteers.time_bank
+    tb = bank.totals
+    assert bank.balance.sum() == pytest.approx(tb["deposited"] - tb["redeemed"] - tb["expired"])
+    history = m.organizations.contract_history
+    assert sum(c.paid for c in history) == pytest.approx(m.gov.spent_total["procurement"])
+    assert all(c.paid <= c.value + 1e-6 for c in history)
     assert sum(m.gov.spent_total.values()) <= m.gov.budget_total + 1e-6

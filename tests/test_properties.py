@@ -92,15 +92,16 @@ def unit(lo: float = 0.0, hi: float = 1.0):
 def parameter_sets(draw) -> dict:
     """A random valid parameter mapping for a small street, with random policy switches."""
     weeks = draw(st.integers(4, 30))
-    shares = [draw(unit()) for _ in range(6)]
+    shares = [draw(unit()) for _ in range(5)]
     scale = draw(unit(0.0, 1.0)) / max(sum(shares), 1e-9)
     alloc = dict(
         zip(
-            ("procurement", "posts", "venture", "incubation", "timebank", "block_grant"),
+            ("procurement", "posts", "venture", "incubation", "timebank"),
             (s * scale for s in shares),
             strict=True,
         )
     )
+    alloc["block_grant"] = max(0.0, 1.0 - sum(alloc.values()))  # shares add up to 1
     return {
         "run": {"weeks": weeks, "warmup_weeks": draw(st.integers(0, weeks - 1))},
         "street": {

@@ -232,3 +232,100 @@ def test_torn_journal_line_is_ignored_and_cut(tmp_path: Path) -> None:
     store.open()
     store.close()
     assert journal.read_bytes() == b'{"run_id": "a", "status": "ok"}\n'
+
+
+# --- integrity and ownership (issue 16) ------------------------------------------------------
+
+
+def test_damaged_and_deleted_parts_are_rerun_to_identical_bytes(folder: Path, clean: Path) -> None:
+    """A part with flipped bytes and a deleted part are detected (SHA-256 in the journal) and
+    run again on --resume; the consolidated files come out byte for byte as a clean sweep's."""
+    import shutil
+
+    out = folder / "damaged"
+    shutil.copytree(clean, out)
+    parts = sorted((out / "parts").glob("ts-*.parquet"))
+    flipped, deleted = parts[3], parts[10]
+    data = bytearray(flipped.read_bytes())
+    for i in range(len(data) // 2, len(data) // 2 + 16):
+        data[i] ^= 0xFF
+    flipped.write_bytes(bytes(data))
+    deleted.unlink()
+    (out / "timeseries.parquet").unlink()
+    res = run_sweep(folder / "exp.yaml", out, workers=1, progress=False, resume=True)
+    assert res.ran == 2 and res.ok == 32
+    assert (out / "timeseries.parquet").read_bytes() == (clean / "timeseries.parquet").read_bytes()
+    for p in (flipped, deleted):
+        assert p.read_bytes() == (clean / "parts" / p.name).read_bytes()
+    assert_same_results(clean, out)
+    assert set(journal_ids(out)) == set(journal_ids(clean))
+
+
+def test_a_damaged_part_is_never_consolidated(folder: Path, clean: Path) -> None:
+    import shutil
+
+    out = folder / "damaged2"
+    shutil.copytree(clean, out)
+    part = sorted((out / "parts").glob("ts-*.parquet"))[0]
+    part.write_bytes(part.read_bytes()[:-100])  # cut short
+    with pytest.raises(ScenarioError, match="missing or damaged"):
+        ResultsStore(out).consolidate("durable", ["providers.sw_per_10k"])
+
+
+def test_two_writers_one_folder(folder: Path, clean: Path) -> None:
+    """Two sweeps into one folder: a second one and a --resume, started while the first runs,
+    are refused at once with the owner's pid; the first completes with every run once."""
+    out = folder / "two_writers"
+    slow = ("--weeks", "40")  # runs long enough for the others to start and be refused
+    first = subprocess.Popen(
+        sweep_cmd(str(folder / "exp.yaml"), "--workers", "1", "--out", str(out), *slow),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_runs(out, 1, first)
+        others = [
+            subprocess.Popen(
+                sweep_cmd(str(folder / "exp.yaml"), "--out", str(out), *slow, *extra),
+                cwd=REPO,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for extra in ([], ["--resume"])
+        ]
+        for other in others:
+            lines = other.communicate(timeout=120)[1].strip().splitlines()
+            assert other.returncode == 2, lines
+            assert len(lines) == 1 and f"in use: pid {first.pid} is writing" in lines[0], lines
+        assert first.poll() is None, "the first sweep ended before the others were refused"
+        assert first.wait(timeout=300) == 0, first.stderr.read()
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert sorted(journal_ids(out)) == sorted(journal_ids(clean))  # each run once
+    res = load_results(out)
+    assert res.manifest["status"] == "completed" and (res.runs["status"] == "ok").sum() == 32
+    assert pd.read_parquet(out / "timeseries.parquet")["week"].max() == 39
+
+
+def test_a_killed_sweep_reads_as_interrupted(folder: Path) -> None:
+    """SIGKILL leaves the manifest saying "running"; with no process holding the folder,
+    readers report it as interrupted."""
+    out = folder / "stale"
+    proc = subprocess.Popen(
+        sweep_cmd(str(folder / "exp.yaml"), "--workers", "1", "--out", str(out)),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for_runs(out, 1, proc)
+    assert load_results(out).manifest["status"] == "running"
+    proc.kill()
+    proc.wait(timeout=30)
+    time.sleep(1.5)  # no worker outlives its parent by more than a second
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+    assert load_results(out).manifest["status"] == "interrupted"

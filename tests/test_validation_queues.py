@@ -101,7 +101,7 @@ def test_mmc_scenario_is_exactly_c_always_on_servers():
     assert met.sum() > 1000
     assert (nt.view("provider_kind")[met] == Kind.SOCIAL_WORKER).all()
     assert sum(m.gov.spent_total.values()) == 0.0
-    assert m.sw_available() >= 0
+    assert m.workforce.sw_available() >= 0
 
 
 # ---------------------------------------------------------------------- the statistical checks
@@ -144,10 +144,11 @@ def test_timebank_ledger_balances_per_account():
     m, audit = audit_run(ledger_params(40), seed=4)
     assert audit.violations() == []
     assert min(audit.events.values()) > 0, audit.events
-    assert (m.residents.tb_balance <= m.tb_cap + 1e-9).all()
+    bank = m.volunteers.time_bank
+    assert (bank.balance <= bank.cap + 1e-9).all()
     assert np.abs(audit.account_gap()).max() < 1e-9
     s = m.summary()
-    assert s["timebank_balance"] == pytest.approx(float(m.residents.tb_balance.sum()))
+    assert s["timebank_balance"] == pytest.approx(float(bank.balance.sum()))
 
 
 def test_ledger_audit_catches_a_leak():
@@ -155,7 +156,7 @@ def test_ledger_audit_catches_a_leak():
     m = LinkageModel(ledger_params(12), seed=4)
     audit = LedgerAudit(m)
     m.run(6)
-    m.residents.tb_balance[7] += 2.5  # a leak: credit from nowhere
+    m.volunteers.time_bank.balance[7] += 2.5  # a leak: credit from nowhere
     m.run()
     problems = audit.violations()
     assert any("account 7" in p for p in problems)

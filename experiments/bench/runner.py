@@ -10,7 +10,7 @@
   50,000 residents), next to a bare SimPy M/M/c queue (`reference.mmc_queue`) serving as many
   customers. Runs alternate (model, queue, model, queue, ...) and the medians are compared.
 - default run: `scenarios/base.yaml`, 260 weeks, in a fresh forked process: wall time, peak
-  memory and the share of each step phase (the phase methods are wrapped with timers here).
+  memory and the share of each step phase (timed between the marks of the model's phase log).
 - scale: 10^4, 10^5 and 10^6 residents for 52 weeks, each in a fresh forked process.
 - parallel: the linkage-modes study (`experiments/linkage_modes.yaml`) with 1 and 2 workers
   through `experiments.sweep.run_sweep`.
@@ -390,32 +390,32 @@ def measure_service(sizes: Sizes) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- default run
+class _PhaseTimer(list):
+    """A model's phase log that also times the phases: `LinkageModel.step` clears the log when
+    a week starts and appends each phase's name when the phase ends, so a phase's time is the
+    time since the previous mark. Needs nothing of the model but its `phase_log`."""
+
+    def __init__(self, spent: dict[str, float]) -> None:
+        super().__init__()
+        self.spent = spent
+        self._mark = time.perf_counter()
+
+    def clear(self) -> None:
+        super().clear()
+        self._mark = time.perf_counter()
+
+    def append(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.spent[phase] = self.spent.get(phase, 0.0) + now - self._mark
+        self._mark = now
+        super().append(phase)
+
+
 def _timed_phases(model) -> dict[str, float]:
-    """Wrap the step's phase methods of `model` with timers (this instance only); returns the
-    dict the timers add to."""
+    """Time the step's phases of `model` (this instance only) through its phase log; returns
+    the dict the timer adds to."""
     spent: dict[str, float] = {}
-
-    def wrap(obj: Any, name: str, phase: str) -> None:
-        fn = getattr(obj, name)
-        spent.setdefault(phase, 0.0)
-
-        def timed(*a: Any, **k: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return fn(*a, **k)
-            finally:
-                spent[phase] += time.perf_counter() - t0
-
-        setattr(obj, name, timed)
-
-    wrap(model, "_budget_year", "budget_year")
-    for pol in model.policies:
-        wrap(pol, "apply", "policies")
-    wrap(model.residents, "weekly_update", "residents")
-    wrap(model, "_volunteer_turnover", "volunteer_turnover")
-    wrap(model, "_raise_needs", "raise_needs")
-    wrap(model.desk.env, "run", "service")
-    wrap(model, "_close_week", "close_week")
+    model.phase_log = _PhaseTimer(spent)
     return spent
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import signal
 
+from experiments.spec import MAX_RUNS
+
 
 def add_execution_options(p: argparse.ArgumentParser, resume_help: str) -> None:
     """Add --out, --workers, --executor, --scheduler, --resume and --no-progress to `p`.
@@ -36,6 +38,32 @@ def add_execution_options(p: argparse.ArgumentParser, resume_help: str) -> None:
     )
     p.add_argument("--resume", action="store_true", help=resume_help)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--max-runs",
+        type=int,
+        metavar="N",
+        help=f"refuse to plan more runs than this (default {MAX_RUNS:,}; counted before the "
+        "design is built)",
+    )
+
+
+def check_counts(args: argparse.Namespace, minimum: dict[str, int]) -> None:
+    """Refuse option values below their minimum, and a --max-runs below 1.
+
+    Args:
+        args: The parsed options.
+        minimum: Option name (as in `args`) -> least value allowed.
+
+    Raises:
+        InputError: one line naming the option.
+    """
+    from experiments.cli import InputError
+
+    for name, least in {**minimum, "max_runs": 1}.items():
+        v = getattr(args, name, None)
+        if v is not None and v < least:
+            flag = "--" + name.replace("_", "-")
+            raise InputError(f"{flag}: must be at least {least} (got {v})")
 
 
 def _sigterm(signum: int, frame: object) -> None:

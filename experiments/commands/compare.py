@@ -38,8 +38,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Print the comparison and write the CSV."""
     from experiments.compare import HEADLINE, format_table, load_results
+    from experiments.input_files import short_repr
+    from experiments.outputs import write_csv
+    from experiments.spec import ExperimentError
 
     res = load_results(args.results)
+    ok = res.runs["status"] == "ok"
+    if not ok.any():
+        first = next((e for e in res.runs["error"] if isinstance(e, str) and e), None)
+        raise ExperimentError(
+            res.path,
+            "runs",
+            f"no successful runs to compare ({len(res.runs)} runs"
+            + (f", all failed; the first: {short_repr(first)[1:-1]})" if first else ")"),
+        )
     metrics = args.metrics or res.metrics
     table = res.compare(baseline=args.baseline, metrics=metrics)
     shown = args.metrics or [m for m in HEADLINE if m in metrics] or metrics[:6]
@@ -49,6 +61,6 @@ def handle(args: argparse.Namespace) -> int:
     )
     print(format_table(table[table["metric"].isin(shown)], res.parameters))
     out = Path(args.csv) if args.csv else res.path / "compare.csv"
-    table.to_csv(out, index=False)
+    write_csv(table, out)
     print(f"\ntable of {len(metrics)} metrics written to {out}")
     return 0

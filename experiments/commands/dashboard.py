@@ -1,7 +1,9 @@
 """`linkage dashboard`: the workshop dashboard in a browser (Solara server on this machine).
 
 Binds to 127.0.0.1 unless another host is asked for; the dashboard has no login, so another
-host exposes it to the network. Solara's telemetry and version check are switched off: a
+host exposes it to the network (a warning says so, for any address that is not loopback:
+`127.1` and `localhost` are). WebSockets are accepted only from pages of this machine, or of the
+address served (`experiments.dashboard.origin`). Solara's telemetry and version check are switched off: a
 workshop room may be offline, and the page needs nothing from the internet.
 """
 
@@ -14,7 +16,6 @@ import sys
 import warnings
 
 APP = "experiments.dashboard.app"
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -104,12 +105,22 @@ def main(args: argparse.Namespace) -> int:
     warnings.filterwarnings(
         "ignore", message="Cookies with samesite=none require https", category=UserWarning
     )
-    if args.host not in LOOPBACK:
+    from experiments.dashboard.origin import OriginCheck, resolves_to_loopback
+
+    loopback = resolves_to_loopback(args.host)
+    if not loopback:
         print(
             f"warning: listening on {args.host}: anyone who can reach this machine can open the dashboard",
             file=sys.stderr,
         )
+    # Solara registers the app when its server module is imported: name it first (what
+    # `solara run` itself does just before uvicorn imports that module)
+    os.environ["SOLARA_APP"] = APP
+    import solara.server.starlette as solara_app
     from solara.__main__ import cli
+
+    # WebSockets only from this machine's pages (or, on another --host, from the page served)
+    solara_app.app.add_middleware(OriginCheck, served_on_loopback=loopback)
 
     print(
         f"Four-Society Linkage dashboard: http://{args.host}:{args.port}  (Ctrl+C to stop)",

@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from experiments.commands import add_execution_options, stop_on_sigterm
+from experiments.commands import add_execution_options, check_counts, stop_on_sigterm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,8 +46,9 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers: must be at least 1 (got {args.workers})")
-    if args.budget is not None and not args.budget > 0:
+    if args.budget is not None and not (0 < args.budget < float("inf")):
         raise InputError(f"--budget: must be a positive number of yuan (got {args.budget:g})")
+    check_counts(args, {})
     stop_on_sigterm()
     try:
         res = run_optimize(
@@ -62,6 +63,7 @@ def handle(args: argparse.Namespace) -> int:
             progress=False if args.no_progress else None,
             log=lambda line: print(line, flush=True),
             command=shlex.join(["linkage", *sys.argv[1:]]),
+            max_runs=args.max_runs,
         )
     except KeyboardInterrupt:
         where = f" --out {args.out}" if args.out else " --out DIR"

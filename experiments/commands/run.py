@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import sys
 import time
 from pathlib import Path
 
 import yaml
 
+from experiments.cli import InputError
+from experiments.folders import check_out, safe_name
+from experiments.outputs import to_json, write_csv
 from experiments.provenance import provenance
 from experiments.scenarios import load_scenario
 
@@ -85,7 +86,6 @@ def run_overrides(args: argparse.Namespace) -> list[str]:
     (a short run of a scenario with a 52-week warm-up) the warm-up becomes N // 4 weeks and a
     note on stderr says so, rather than failing on a warm-up longer than the run.
     """
-    from experiments.cli import InputError
 
     if args.weeks is not None and args.weeks < 1:
         raise InputError(f"--weeks: must be at least 1 (got {args.weeks})")
@@ -118,13 +118,12 @@ def main(args: argparse.Namespace) -> int:
     from model import LinkageModel, check_invariants
 
     overrides = run_overrides(args)
+    if not 0 <= args.seed < 2**63:
+        raise InputError(f"--seed: must be a whole number from 0 to 2**63-1 (got {args.seed})")
     sc = load_scenario(args.scenario, overrides)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = (
-        Path(args.out)
-        if args.out
-        else Path("results") / f"run-{re.sub(r'[^A-Za-z0-9_.-]', '_', sc.name)}-{stamp}"
-    )
+    out = Path(args.out) if args.out else Path("results") / f"run-{safe_name(sc.name)}-{stamp}"
+    check_out(out)  # before the simulation: a bad --out must not throw a finished run away
     t0 = time.perf_counter()
     model = LinkageModel(sc.params, seed=args.seed)
     model.run()
@@ -132,14 +131,30 @@ def main(args: argparse.Namespace) -> int:
     summary = model.summary()
     violations = check_invariants(model, summary)
     ts = model.timeseries()
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(
-        json.dumps(summary, indent=2, sort_keys=True, allow_nan=True) + "\n"
+    try:
+        _write_outputs(out, args, sc, summary, ts, overrides, wall, violations)
+    except OSError as e:  # a full disk, a folder made read-only meanwhile
+        raise InputError(f"{e.filename or out}: --out: cannot write ({e.strerror or e})") from None
+    print(
+        f"{sc.name}: {sc.params.run.weeks} weeks, seed {args.seed}, {sc.params.street.n_residents:,} residents, {wall:.1f} s"
     )
+    print(format_summary(summary))
+    if violations:
+        print("INVARIANT VIOLATIONS: " + "; ".join(violations), file=sys.stderr)
+    print(
+        f"wrote {out}/ (summary.json, timeseries.{'parquet' if args.parquet else 'csv'}, params.yaml, manifest.json)"
+    )
+    return 1 if violations else 0
+
+
+def _write_outputs(out, args, sc, summary, ts, overrides, wall, violations) -> None:
+    """summary.json, the time series, params.yaml and manifest.json of one run."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(to_json(summary, indent=2, sort_keys=True) + "\n")
     if args.parquet:
         ts.to_parquet(out / "timeseries.parquet", index=False)
     else:
-        ts.to_csv(out / "timeseries.csv", index=False)
+        write_csv(ts, out / "timeseries.csv")
     (out / "params.yaml").write_text(
         yaml.safe_dump(sc.params.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
     )
@@ -154,14 +169,4 @@ def main(args: argparse.Namespace) -> int:
         "invariant_violations": violations,
         **provenance(),
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    print(
-        f"{sc.name}: {sc.params.run.weeks} weeks, seed {args.seed}, {sc.params.street.n_residents:,} residents, {wall:.1f} s"
-    )
-    print(format_summary(summary))
-    if violations:
-        print("INVARIANT VIOLATIONS: " + "; ".join(violations), file=sys.stderr)
-    print(
-        f"wrote {out}/ (summary.json, timeseries.{'parquet' if args.parquet else 'csv'}, params.yaml, manifest.json)"
-    )
-    return 1 if violations else 0
+    (out / "manifest.json").write_text(to_json(manifest, indent=2, ensure_ascii=False) + "\n")

@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from experiments.commands import add_execution_options, stop_on_sigterm
+from experiments.commands import add_execution_options, check_counts, stop_on_sigterm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,6 +62,9 @@ def handle(args: argparse.Namespace) -> int:
         v = getattr(args, name)
         if v is not None and v < (2 if name in ("samples", "levels") else 1):
             raise InputError(f"--{name}: too small (got {v})")
+    if args.levels is not None and args.levels > 1000:
+        raise InputError(f"--levels: at most 1000 (got {args.levels})")
+    check_counts(args, {})
     stop_on_sigterm()
     res = run_sensitivity(
         args.experiment,
@@ -77,6 +80,7 @@ def handle(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=False if args.no_progress else None,
         command=shlex.join(["linkage", *sys.argv[1:]]),
+        max_runs=args.max_runs,
     )
     sw = res.sweep
     d = res.design

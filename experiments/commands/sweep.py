@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from experiments.commands import add_execution_options, stop_on_sigterm
+from experiments.commands import add_execution_options, check_counts, stop_on_sigterm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,6 +49,7 @@ def handle(args: argparse.Namespace) -> int:
     _positive("--replications", args.replications)
     _positive("--weeks", args.weeks)
     _positive("--warmup-weeks", args.warmup_weeks, 0)
+    check_counts(args, {})
     stop_on_sigterm()  # `kill` saves the manifest like Ctrl-C
     res = run_sweep(
         args.experiment,
@@ -63,6 +64,7 @@ def handle(args: argparse.Namespace) -> int:
         retry_errors=args.retry_errors,
         progress=False if args.no_progress else None,
         command=shlex.join(["linkage", *sys.argv[1:]]),
+        max_runs=args.max_runs,
     )
     done = f"{res.ran} runs in {res.elapsed_s:.1f} s" + (
         f" ({res.skipped} already done)" if res.skipped else ""

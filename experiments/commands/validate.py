@@ -1,10 +1,13 @@
-"""`linkage validate FILE...`: check scenario (or experiment) files without running them."""
+"""`linkage validate FILE...`: check scenario, experiment or optimize files without running
+them; every file is checked and reported (exit 2 if any fails)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from experiments.cli import InputError
 from experiments.scenarios import ScenarioError, load_scenario, read_yaml
 
 
@@ -14,41 +17,52 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=main)
 
 
-def _is_experiment(path: str) -> bool:
-    try:
-        data = read_yaml(__import__("pathlib").Path(path))
-    except ScenarioError:
-        return False
-    return "scenarios" in data and ("replications" in data or "design" in data or "levers" in data)
+def kind_of(data: dict) -> str:
+    """What a file is, from its keys: "problem" (for `linkage optimize`), "experiment" or
+    "scenario"."""
+    if "scenario" in data and any(k in data for k in ("search", "channels", "budget")):
+        return "problem"
+    if "scenarios" in data and ("replications" in data or "design" in data or "levers" in data):
+        return "experiment"
+    return "scenario"
 
 
-def _is_problem(path: str) -> bool:
-    """A budget-allocation problem for `linkage optimize`."""
-    try:
-        data = read_yaml(__import__("pathlib").Path(path))
-    except ScenarioError:
-        return False
-    return "scenario" in data and any(k in data for k in ("search", "channels", "budget"))
+def check_file(path: str) -> str:
+    """Validate one file; returns what it is ("scenario 'base'", ...).
+
+    Raises:
+        ScenarioError, InputError: the file's first problem.
+    """
+    from experiments.resources import locate
+
+    path = str(locate(path))  # a shipped file also from outside the repository
+    kind = kind_of(read_yaml(Path(path)))
+    if kind == "problem":
+        from experiments.optimize import load_problem
+
+        load_problem(path)
+        return "budget-allocation problem"
+    if kind == "experiment":
+        from experiments.spec import load_experiment
+
+        return f"experiment '{load_experiment(path).name}'"
+    return f"scenario '{load_scenario(path).name}'"
 
 
 def main(args: argparse.Namespace) -> int:
     bad = 0
     for f in args.files:
         try:
-            if _is_problem(f):
-                from experiments.optimize import load_problem
-
-                load_problem(f)
-                print(f"ok: {f} (budget-allocation problem)")
-            elif _is_experiment(f):
-                from experiments.spec import load_experiment
-
-                exp = load_experiment(f)
-                print(f"ok: {f} (experiment '{exp.name}')")
-            else:
-                sc = load_scenario(f)
-                print(f"ok: {f} (scenario '{sc.name}')")
+            what = check_file(f)
         except ScenarioError as e:
             print(f"error: {e.file}: {e.field}: {e.problem}", file=sys.stderr)
             bad += 1
+        except InputError as e:
+            print(f"error: {f}: {e}", file=sys.stderr)
+            bad += 1
+        except OSError as e:
+            print(f"error: {e.filename or f}: (file): {e.strerror or e}", file=sys.stderr)
+            bad += 1
+        else:
+            print(f"ok: {f} ({what})")
     return 2 if bad else 0

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import time
 from pathlib import Path
+
+from experiments.outputs import to_json
 
 GROUPS = ("analytic", "ledger", "calibration")
 
@@ -82,6 +83,6 @@ def main(args: argparse.Namespace) -> int:
             "rows": [r.as_dict() for r in rows],
             "wall_time_s": round(wall, 1),
         }
-        out.write_text(json.dumps(payload, indent=2, allow_nan=True) + "\n", encoding="utf-8")
+        out.write_text(to_json(payload, indent=2) + "\n", encoding="utf-8")  # NaN as null
         print(f"wrote {out}")
     return 1 if n_fail else 0

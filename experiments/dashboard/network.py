@@ -91,7 +91,9 @@ def _flag_counts(model: LinkageModel, ids: np.ndarray, flag: int) -> dict[int, i
     """Needs among `ids` carrying `flag`, by community."""
     nt = model.needs
     sel = ids[(nt.flags[ids] & flag).astype(bool)]
-    counts = np.bincount(nt.community[sel].astype(np.int64), minlength=len(model.communities))
+    counts = np.bincount(
+        nt.community[sel].astype(np.int64), minlength=len(model.population.communities)
+    )
     return {c: int(k) for c, k in enumerate(counts) if k}
 
 
@@ -110,9 +112,9 @@ def linkage_graph(model: LinkageModel, window_weeks: int = 4) -> nx.MultiGraph:
     week = model.week
     active_vol = np.bincount(
         model.residents.community[model.residents.vol_state == V_ACTIVE].astype(np.int64),
-        minlength=len(model.communities),
+        minlength=len(model.population.communities),
     )
-    for com in model.communities:
+    for com in model.population.communities:
         g.add_node(("c", com.index), kind="community", community=com.index, size=com.n_residents)
         g.add_node(
             ("v", com.index),
@@ -145,7 +147,7 @@ def linkage_graph(model: LinkageModel, window_weeks: int = 4) -> nx.MultiGraph:
     res = model.residents
     sup = np.bincount(
         res.community[res.supervised & (res.vol_state == V_ACTIVE)].astype(np.int64),
-        minlength=len(model.communities),
+        minlength=len(model.population.communities),
     )
     for c, k in enumerate(sup):
         for node in sw_by_c.get(c, ()):
@@ -156,7 +158,8 @@ def linkage_graph(model: LinkageModel, window_weeks: int = 4) -> nx.MultiGraph:
         posted = ids[np.isfinite(model.needs.t_post[ids])]
         for c, k in enumerate(
             np.bincount(
-                model.needs.community[posted].astype(np.int64), minlength=len(model.communities)
+                model.needs.community[posted].astype(np.int64),
+                minlength=len(model.population.communities),
             )
         ):
             if k:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from experiments.folders import check_out, tmp_path
 from experiments.report import html, tables, text
 from experiments.report.data import ReportData, load_report_data
 from experiments.report.figures import render_figures
@@ -41,7 +42,7 @@ class Report:
 
 
 def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = tmp_path(path)
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
@@ -72,6 +73,7 @@ def build_report(
     data = load_report_data(str(results), baseline, lang)
     rc = font_rc(lang)  # fail early (before any work) when Chinese cannot be drawn
     folder = Path(out) if out is not None else data.results.path / REPORT_DIR
+    check_out(folder)  # a file, or somebody else's non-empty folder, is refused
     folder.mkdir(parents=True, exist_ok=True)
     tabs = {
         "headline": tables.headline_table(data),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from experiments.outputs import write_csv
 from experiments.report.data import WEEKLY, ReportData, weekly_band
 from experiments.report.labels import CHANNELS, GROUPS, HEADLINE, channel_name, group_name
 
@@ -126,6 +127,6 @@ def write_csvs(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     out = []
     for name, table in tables.items():
         path = folder / f"{name}.csv"
-        table.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(table, path, encoding="utf-8-sig")  # text cells safe from formula injection
         out.append(path)
     return out

@@ -18,7 +18,7 @@ from model.policies.social_work import (
     SurveysAndLeaders,
     TeamBuilding,
 )
-from model.policies.volunteers import Mobilization, TimeBank, VolunteerManagement
+from model.policies.volunteers import Mobilization, TimeBanking, VolunteerManagement
 from model.schema import Section
 
 REGISTRY: dict[str, type[Policy]] = {
@@ -33,7 +33,7 @@ REGISTRY: dict[str, type[Policy]] = {
         Professionalization,
         SurveysAndLeaders,
         VolunteerManagement,
-        TimeBank,
+        TimeBanking,
         Mobilization,
         JointMeeting,
         TeamBuilding,

@@ -3,6 +3,11 @@
 A policy is configured by one section of the scenario's `policies:` mapping, validated by its
 own `Params` model (unknown keys raise). Disabled policies are not built at all, so a switched-off
 lever cannot act.
+
+A policy acts on the model only through the subsystems' own methods (for example
+`model.volunteers.time_bank.configure(...)`, `model.desk.enable_referrals()`,
+`model.workforce.hire(...)`): it never assigns an attribute of the model, so the owner of every
+number it changes is the subsystem named in the expression (`tests/test_architecture.py` checks).
 """
 
 from __future__ import annotations
@@ -43,10 +48,12 @@ class Policy:
         self.pars = pars
 
     def initialize(self, model: LinkageModel) -> None:
-        """Set switches on the model and its service desk (called once, before week 0)."""
-        model.extra_channels.update(self.active_channels())
+        """Change the settings of the subsystems it concerns (called once, before week 0). The
+        base opens the programme of its spending channels."""
+        model.gov.open_channels(self.active_channels())
 
     def active_channels(self) -> tuple[str, ...]:
+        """Spending channels whose programme this policy runs (with its settings)."""
         return self.channels
 
     def overhead(self, model: LinkageModel) -> dict[str, float]:

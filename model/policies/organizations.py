@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from model.agents import WEEK, Contract, ServiceStaff, SocialOrganization, SocialWorker
+from model.agents import WEEK, ServiceStaff, SocialOrganization, SocialWorker
 from model.needs import MET
 from model.policies.base import Policy, PolicyParams
 from model.residents import V_REGISTERED
@@ -95,7 +95,7 @@ class Cultivation(Policy):
                 funds = model.p.providers.endogenous_reserve - pr.registration_cost * (
                     1 - pr.registration_ease
                 )
-                model.found_organization(int(c), funds)
+                model.organizations.found(int(c), funds)
         if model.week % 52 == 0:  # incubation places for young community organizations
             young = sorted(
                 (o for o in model.organizations if o.org_kind == "endogenous"),
@@ -116,13 +116,11 @@ class Cultivation(Policy):
                 continue
             novices = [v for v in o.team if v.skill == 0]
             if novices:
-                model.promote_volunteer(novices[0])
+                model.volunteers.promote(novices[0])
             block = res.members(o.community)
             pool = block.start + np.flatnonzero(res.vol_state[block] == V_REGISTERED)
             if len(pool):
-                v = model.activate_volunteer(int(rng.choice(pool)))
-                v.team = o
-                o.team.append(v)
+                model.organizations.enlist(o, model.volunteers.activate(int(rng.choice(pool))))
 
 
 # ====================================================================== purchase
@@ -240,8 +238,6 @@ class Purchase(Policy):
     def __init__(self, pars: PurchaseParams) -> None:
         super().__init__(pars)
         self.posts: list[SocialWorker] = []
-        self.contracts: list[Contract] = []
-        self.history: list[Contract] = []
 
     def active_channels(self) -> tuple[str, ...]:
         pr = self.pars
@@ -258,20 +254,13 @@ class Purchase(Policy):
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars
         week = model.week
-        for c in [c for c in self.contracts if c.end_week <= week]:
-            self._end(c)
+        model.organizations.end_contracts(week)
         if week % 52 == 0:
             if pr.post_purchase:
                 self._posts(model)
             if pr.project_purchase:
                 self._procure(model)
-                for org in model.organizations:  # staff hired for projects that ended are let go
-                    for st in [
-                        x
-                        for x in org.staff
-                        if x.contract is None and getattr(x, "contract_hire", False)
-                    ]:
-                        st.leave()
+                model.organizations.release_project_staff()
             if pr.venture:
                 self._venture(model)
         for _s in self.posts:
@@ -288,12 +277,13 @@ class Purchase(Policy):
             self.posts.pop().leave()
         demand = self._professional_demand(model)
         rng = model.streams.get("posts")
-        while len(self.posts) < target and model.sw_available() >= 1:
+        wf = model.workforce
+        while len(self.posts) < target and wf.sw_available() >= 1:
             per = np.array(
                 [sum(1 for s in self.posts if s.community == c) for c in range(len(demand))]
             )
             c = int(np.argmax(demand / (per + 1)))
-            s = model.hire(SocialWorker, c, 2, "sw", float(model._quality(rng, 1)[0]))
+            s = wf.hire(SocialWorker, c, 2, "sw", float(wf.draw_quality(rng, 1)[0]))
             self.posts.append(s)
 
     def _professional_demand(self, model: LinkageModel) -> np.ndarray:
@@ -323,7 +313,7 @@ class Purchase(Policy):
             area = (~cat.professional[nt.ntype[ids]]).astype(np.int64)
             flat = nt.community[ids].astype(np.int64) * 2 + area
             out = np.bincount(flat, weights=nt.hours[ids], minlength=nc * 2).reshape(nc, 2)
-            for con in self.history:
+            for con in model.organizations.contract_history:
                 if con.end_week == model.week or con.start_week == model.week - 52:
                     out[con.community, AREAS.index(con.area)] += con.delivered_hours
         else:
@@ -348,7 +338,7 @@ class Purchase(Policy):
         salary = pp.sw_salary if area == "professional" else pp.staff_salary
         if org.org_kind == "endogenous":
             salary *= 0.8  # community organizations pay less (assumption)
-        hours_year = pp.sw_hours * (1 - pp.sw_admin_share) * model.sw_hours_factor * 52
+        hours_year = pp.sw_hours * (1 - pp.sw_admin_share) * model.workforce.sw_hours_factor * 52
         return (
             salary
             / hours_year
@@ -374,7 +364,7 @@ class Purchase(Policy):
             key=lambda x: (-x[0], x[1], x[2]),
         )
         held = {o.unique_id: 0 for o in model.organizations}
-        credit = getattr(model, "credit_weight", 0.0)
+        credit = model.organizations.credit_weight
         for value, c, area in projects:
             bids = []
             for o in model.organizations:
@@ -414,54 +404,27 @@ class Purchase(Policy):
         value: float,
         price: float,
     ) -> None:
+        """The project goes to `org`, staffed for the hours its value buys at the bid price."""
         pr = self.pars
         target = value / price
-        con = Contract(
-            org, c, area, value, price, target, model.week, model.week + pr.contract_weeks
-        )
         pp = model.p.providers
-        weekly = pp.sw_hours * (1 - pp.sw_admin_share) * model.sw_hours_factor
+        weekly = pp.sw_hours * (1 - pp.sw_admin_share) * model.workforce.sw_hours_factor
         n = max(
             1, round(target * 52.0 / pr.contract_weeks / 52.0 / (weekly * pr.expected_utilization))
         )
-        rng = model.streams.get("contract_staff")
-        free = sorted((s for s in org.staff if s.contract is None), key=lambda s: s.community != c)
-        for _ in range(n):
-            want_sw = area == "professional"
-            s = next((x for x in free if (x.skill == 2) == want_sw), None)
-            if s is not None:
-                free.remove(s)
-                model.desk.relocate(s, c)
-            else:
-                q = float(np.clip(model._quality(rng, 1)[0] + org.quality_offset, 0.05, 1.0))
-                if want_sw and model.sw_available() >= 1:
-                    s = model.hire(SocialWorker, c, 2, "sw", q, employer=org)
-                else:
-                    s = model.hire(ServiceStaff, c, 1, "staff", q, employer=org)
-                s.contract_hire = True
-            s.contract = con
-            con.staff.append(s)
-        org.contracts.append(con)
-        self.contracts.append(con)
-        self.history.append(con)
-
-    def _end(self, con: Contract) -> None:
-        self.contracts.remove(con)
-        if con in con.org.contracts:
-            con.org.contracts.remove(con)
-        for s in con.staff:
-            s.contract = None
+        model.organizations.award_contract(
+            org, c, area, value, price, model.week, model.week + pr.contract_weeks, n
+        )
 
     def _pay(self, model: LinkageModel) -> None:
+        """Instalments (分期拨付): a fixed base plus the month's delivered hours at the bid
+        price, never above what is left of the contract's value."""
         f = self.pars.fixed_share
-        for con in self.contracts:
+        for con in model.organizations.contracts:
             base = f * con.value * self.pars.payment_weeks / self.pars.contract_weeks
             due = min(base + (1 - f) * con.month_hours * con.price_per_hour, con.value - con.paid)
             con.month_hours = 0.0
-            got = model.gov.spend("procurement", due)
-            con.paid += got
-            con.org.funds += got
-            con.org.income_total += got
+            model.organizations.pay(con, model.gov.spend("procurement", due))
 
     # ------------------------------------------------------------------ venture
     def _venture(self, model: LinkageModel) -> None:
@@ -476,8 +439,10 @@ class Purchase(Policy):
                 break
             o = cands[int(i)]
             o.funds += model.gov.spend("venture", pr.venture_grant)
-            q = float(np.clip(model._quality(rng, 1)[0] + o.quality_offset, 0.05, 1.0))
-            model.hire(ServiceStaff, o.community, 1, "staff", q, employer=o)
+            q = float(
+                np.clip(model.workforce.draw_quality(rng, 1)[0] + o.quality_offset, 0.05, 1.0)
+            )
+            model.workforce.hire(ServiceStaff, o.community, 1, "staff", q, employer=o)
 
 
 # ====================================================================== project teams
@@ -513,16 +478,15 @@ class ProjectTeams(Policy):
 
     def initialize(self, model: LinkageModel) -> None:
         super().initialize(model)
-        model.hazard_supervised = min(model.hazard_supervised, self.pars.hazard_mult)
+        model.volunteers.reduce_hazard(supervised=self.pars.hazard_mult)
         self._seen: set[int] = set()
 
     def apply(self, model: LinkageModel) -> None:
-        purchase = next((p for p in model.policies if isinstance(p, Purchase)), None)
-        if purchase is None or model.week % 52:
+        if model.week % 52:
             return
         res = model.residents
         rng = model.streams.weekly("project_teams", model.week)
-        for con in purchase.contracts:
+        for con in model.organizations.contracts:  # new contracts: purchase runs before
             if id(con) in self._seen:
                 continue
             self._seen.add(id(con))
@@ -530,9 +494,7 @@ class ProjectTeams(Policy):
             pool = block.start + np.flatnonzero(res.vol_state[block] == V_REGISTERED)
             k = min(len(pool), self.pars.team_size)
             for r in rng.choice(pool, size=k, replace=False) if k else ():
-                v = model.activate_volunteer(int(r))
-                v.team = con.org
-                con.org.team.append(v)
+                model.organizations.enlist(con.org, model.volunteers.activate(int(r)))
                 res.supervised[int(r)] = True
 
 
@@ -609,13 +571,10 @@ class Evaluation(Policy):
     def apply(self, model: LinkageModel) -> None:
         if model.week % 52 != 51:
             return
-        purchase = next((p for p in model.policies if isinstance(p, Purchase)), None)
-        if purchase is None:
-            return
         pr = self.pars
         rng = model.streams.weekly("evaluation", model.week)
         year = model.week // 52 + 1
-        for con in purchase.contracts:
+        for con in model.organizations.contracts:  # the contracts purchase awarded
             if model.gov.spend("evaluation", pr.cost) < pr.cost - 1e-6:
                 break
             weeks = max(1, model.week + 1 - con.start_week)

@@ -59,12 +59,13 @@ class InformationPlatform(Policy):
 
     def initialize(self, model: LinkageModel) -> None:
         super().initialize(model)
-        model.desk.street_scope = True
-        model.desk.matching_delay = self.pars.delay_hours
-        model.desk.referrals = model.desk.referrals or self.pars.referrals
-        model.discovery_extra += self.pars.discovery
+        model.desk.match_street_wide(delay_hours=self.pars.delay_hours)
+        if self.pars.referrals:
+            model.desk.enable_referrals()
+        model.population.add_discovery(self.pars.discovery)
 
     def annual_cost(self, model: LinkageModel) -> float:
+        """Operating cost of the platform per year (yuan)."""
         return self.pars.cost_per_10k * model.p.street.n_residents / 10_000.0
 
     def overhead(self, model: LinkageModel) -> dict[str, float]:
@@ -95,5 +96,5 @@ class CreditPublicity(Policy):
 
     def initialize(self, model: LinkageModel) -> None:
         super().initialize(model)
-        model.desk.publicity = True
-        model.credit_weight = self.pars.procurement_weight
+        model.desk.publish_reputations()
+        model.organizations.publish_credit(self.pars.procurement_weight)

@@ -4,11 +4,12 @@ joint meeting (联席会议)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.agents import WEEK, CommunityWorker, SocialWorker
+from model.agents import WEEK
 from model.policies.base import Policy, PolicyParams
 from model.residents import V_ACTIVE
 from model.schema import ASSUMPTION, P
@@ -18,14 +19,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def sw_per_community(model: LinkageModel) -> np.ndarray:
-    """Social workers (and transformed community workers) working in each community."""
-    out = np.zeros(model.p.street.n_communities)
-    for s in model.agents_by_type.get(SocialWorker, ()):
-        out[s.community] += 1
-    for s in model.agents_by_type.get(CommunityWorker, ()):
-        if s.skill == 2:
-            out[s.community] += 1
-    return out
+    """Deprecated: use `model.workforce.social_workers_per_community()`."""
+    warnings.warn(
+        "sw_per_community is deprecated: use model.workforce.social_workers_per_community()",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return model.workforce.social_workers_per_community()
 
 
 # ====================================================================== professionalization
@@ -80,15 +80,15 @@ class Professionalization(Policy):
         if model.week % 52 != 26:  # the exam is held mid-year
             return
         pr = self.pars
-        pp = model.p.providers
         rng = model.streams.weekly("exams", model.week)
         p_pass = min(1.0, pr.exam_pass + pr.training_boost)
-        for cw in list(model.agents_by_type.get(CommunityWorker, ())):
+        for cw in model.workforce.community_workers():
             if cw.skill < 2 and rng.random() < p_pass:
-                model.desk.change_skill(cw, 2)
-                cw.weekly_hours = pp.cw_hours * (1 - pr.transformed_admin_share)
+                model.workforce.qualify_as_social_worker(cw, pr.transformed_admin_share)
                 self.passed += 1
-        model.sw_pool += pr.graduates_per_10k * model.p.street.n_residents / 10_000.0
+        model.workforce.recruit_graduates(
+            pr.graduates_per_10k * model.p.street.n_residents / 10_000.0
+        )
 
 
 # ====================================================================== surveys and leaders
@@ -137,22 +137,18 @@ class SurveysAndLeaders(Policy):
 
     def initialize(self, model: LinkageModel) -> None:
         super().initialize(model)
-        factor = 1.0 - self.pars.survey_share
-        model.sw_hours_factor *= factor
-        for s in model.agents_by_type.get(SocialWorker, ()):
-            s.weekly_hours *= factor
-        self._base = model.discovery_extra.copy()
+        model.workforce.reserve_sw_hours(self.pars.survey_share)
 
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars
         res = model.residents
-        n_sw = sw_per_community(model)
+        n_sw = model.workforce.social_workers_per_community()
         pp = model.p.providers
         survey_hours = n_sw * pp.sw_hours * (1 - pp.sw_admin_share) * pr.survey_share
         per_1000 = survey_hours / np.maximum(
-            1.0, np.array([c.n_residents for c in model.communities]) / 1000.0
+            1.0, np.array([c.n_residents for c in model.population.communities]) / 1000.0
         )
-        model.discovery_extra = self._base + np.minimum(0.5, pr.discovery_per_hour * per_1000)
+        model.population.set_outreach_discovery(np.minimum(0.5, pr.discovery_per_hour * per_1000))
         rng = model.streams.weekly("leaders", model.week)
         new = rng.poisson(n_sw * pr.leaders_per_sw / 52.0)
         for c in np.flatnonzero(new):
@@ -173,7 +169,7 @@ class SurveysAndLeaders(Policy):
             cand = free[bounds[c] : bounds[c + 1]]
             if len(cand):
                 for r in rng.choice(cand, size=min(len(cand), int(recruits[c])), replace=False):
-                    model.activate_volunteer(int(r))
+                    model.volunteers.activate(int(r))
 
 
 # ====================================================================== team co-building
@@ -222,9 +218,9 @@ class TeamBuilding(Policy):
 
     def initialize(self, model: LinkageModel) -> None:
         super().initialize(model)
-        model.hazard_supervised = min(model.hazard_supervised, self.pars.hazard_mult)
+        model.volunteers.reduce_hazard(supervised=self.pars.hazard_mult)
         if self.pars.referrals:
-            model.desk.referrals = True
+            model.desk.enable_referrals()
 
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars
@@ -232,7 +228,7 @@ class TeamBuilding(Policy):
         rng = model.streams.weekly("team_building", model.week)
         if model.week % 4 == 0:  # supervision assignments are revised monthly
             act = np.flatnonzero(res.vol_state == V_ACTIVE)
-            cap = sw_per_community(model) * pr.volunteers_per_sw
+            cap = model.workforce.social_workers_per_community() * pr.volunteers_per_sw
             # By community, then by propensity (highest first; ties in resident order): the active
             # residents of each community are a block of `act`, sorted block by block.
             blocks = np.split(act, np.searchsorted(act, res.community_start[1:-1]))
@@ -245,10 +241,7 @@ class TeamBuilding(Policy):
             res.supervised[act] = False
             res.supervised[order[rank < cap[comm]]] = True
         cand = np.flatnonzero(res.supervised & (res.vol_skill == 0) & (res.vol_state == V_ACTIVE))
-        for r in cand[rng.random(len(cand)) < pr.skill_gain].tolist():
-            v = model.volunteers.get(r)
-            if v is not None:
-                model.promote_volunteer(v)
+        model.volunteers.train(cand[rng.random(len(cand)) < pr.skill_gain].tolist())
 
 
 # ====================================================================== co-delivery
@@ -281,9 +274,8 @@ class CoDelivery(Policy):
 
     def initialize(self, model: LinkageModel) -> None:
         super().initialize(model)
-        model.desk.codelivery_share = self.pars.share
-        model.desk.codelivery_learn = self.pars.learn
-        model.desk.referrals = True
+        model.desk.enable_codelivery(self.pars.share, self.pars.learn)
+        model.desk.enable_referrals()
 
 
 # ====================================================================== joint meeting
@@ -317,6 +309,10 @@ class JointMeeting(Policy):
     seed_text = "建立“四社联动”联席会议制度"
     Params = JointMeetingParams
 
+    def __init__(self, pars: JointMeetingParams) -> None:
+        super().__init__(pars)
+        self.meeting_hours = 0.0  # staff hours spent in joint meetings over the run
+
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars
         if model.week % pr.interval_weeks:
@@ -327,5 +323,5 @@ class JointMeeting(Policy):
         old = ids[now - nt.t_post[ids] > pr.wait_hours]
         for nid in old.tolist():
             model.desk.escalate(nid)
-        attendees = len(model.communities) + len(model.organizations)
-        model.joint_meeting_hours += attendees * pr.hours_per_attendee
+        attendees = len(model.population.communities) + len(model.organizations)
+        self.meeting_hours += attendees * pr.hours_per_attendee

@@ -16,6 +16,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from model.model import LinkageModel
 
 
+MAX_STARS = 10  # most star levels of the service-record scheme
+MAX_STAR_HOURS = 100_000.0  # hours; far beyond any scheme (the national top star is 1,500 h)
+
+
 class VolunteerMgmtParams(PolicyParams):
     enabled: bool = Field(
         True, description="Switch the policy on (on by default: a typical street does this today)."
@@ -55,6 +59,8 @@ class VolunteerMgmtParams(PolicyParams):
     def _ascending(cls, v: list[float]) -> list[float]:
         if any(b <= a for a, b in zip(v, v[1:], strict=False)) or any(x <= 0 for x in v):
             raise ValueError("star_hours must be positive and strictly increasing")
+        if len(v) > MAX_STARS or any(x > MAX_STAR_HOURS for x in v):
+            raise ValueError(f"at most {MAX_STARS} levels of at most {MAX_STAR_HOURS:g} hours")
         return v
 
 
@@ -68,20 +74,15 @@ class VolunteerManagement(Policy):
 
     def initialize(self, model: LinkageModel) -> None:
         super().initialize(model)
-        model.star_hours = tuple(self.pars.star_hours)
-        model.hazard_recognized = self.pars.recognition_mult
-        model.desk.record_priority = self.pars.record_priority
-        for v in model.volunteers.values():
-            v.stars = model._stars(v.record_hours)
+        model.volunteers.recognize_stars(self.pars.star_hours)
+        model.volunteers.reduce_hazard(recognized=self.pars.recognition_mult)
+        model.desk.set_record_priority(self.pars.record_priority)
 
     def apply(self, model: LinkageModel) -> None:
         res = model.residents
         rng = model.streams.weekly("training", model.week)
         cand = np.flatnonzero((res.vol_state == V_ACTIVE) & (res.vol_skill == 0))
-        for r in cand[rng.random(len(cand)) < self.pars.training_rate].tolist():
-            v = model.volunteers.get(r)
-            if v is not None:
-                model.promote_volunteer(v)
+        model.volunteers.train(cand[rng.random(len(cand)) < self.pars.training_rate].tolist())
 
 
 class TimeBankParams(PolicyParams):
@@ -152,7 +153,7 @@ class TimeBankParams(PolicyParams):
     )
 
 
-class TimeBank(Policy):
+class TimeBanking(Policy):
     """Hours served are deposited and later redeemed for services; balances and liability tracked."""
 
     name = "time_bank"
@@ -164,15 +165,15 @@ class TimeBank(Policy):
     def initialize(self, model: LinkageModel) -> None:
         super().initialize(model)
         pr = self.pars
-        model.timebank_on = True
-        model.tb_cap = pr.cap
-        model.tb_portable = pr.portable
-        model.tb_redeem_share = pr.redeem_share
-        model.tb_price = pr.shadow_price
-        model.tb_expiry_weeks = pr.expiry_weeks
-        model.hazard_credit = pr.credit_hazard_mult
-        if pr.bankable_needs:  # names were checked against the catalog by Params
-            model.tb_bankable = np.array([n in pr.bankable_needs for n in model.catalog.names])
+        model.volunteers.time_bank.configure(
+            cap=pr.cap,
+            portable=pr.portable,
+            redeem_share=pr.redeem_share,
+            shadow_price=pr.shadow_price,
+            expiry_weeks=pr.expiry_weeks,
+            bankable_needs=pr.bankable_needs,
+        )
+        model.volunteers.reduce_hazard(credit=pr.credit_hazard_mult)
 
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars
@@ -182,7 +183,7 @@ class TimeBank(Policy):
             # 80% of the envelope funds coordination; the rest is kept for the backstop.
             self.weekly = min(full, 0.8 * model.gov.remaining("timebank")) / 52.0
             funded = self.weekly * 52.0 / full if full > 0 else 0.0
-            model.participation_boost = 1.0 + pr.participation_boost * funded
+            model.volunteers.set_participation_boost(1.0 + pr.participation_boost * funded)
         model.gov.spend("timebank", getattr(self, "weekly", 0.0))
 
 
@@ -215,5 +216,21 @@ class Mobilization(Policy):
 
     def initialize(self, model: LinkageModel) -> None:
         super().initialize(model)
-        model.recruitment_mult *= self.pars.mutual_aid_mult
-        model.recruitment_extra += self.pars.party_members_per_1000
+        model.volunteers.boost_recruitment(
+            mult=self.pars.mutual_aid_mult, extra_per_1000=self.pars.party_members_per_1000
+        )
+
+
+def __getattr__(name: str):
+    """Deprecated name: the time-bank policy is `TimeBanking` (the bank itself is
+    `model.time_bank.TimeBank`)."""
+    if name == "TimeBank":
+        import warnings
+
+        warnings.warn(
+            "model.policies.volunteers.TimeBank is deprecated: the policy is TimeBanking",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return TimeBanking
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,230 @@
+"""The residents' side of the street: communities, need arrival and needs' outcomes.
+
+Owns:
+- the communities (Mesa agents `Community`: size, venue hours, their workers' lists);
+- need arrival: each week's new needs (counts by group and type, residents, raise times,
+  patience, service hours, hidden or visible, paid with credit or not), written to the need table;
+- discovery of hidden needs (a base chance, plus what policies add: the platform's standing
+  extra and social workers' outreach surveys), and venue slots for group activities;
+- the close of a need's life on the residents' side: overdue needs abandoned at their deadlines,
+  satisfaction of met needs, and trust moving with the week's outcomes.
+
+The resident arrays themselves (`model.residents.Residents`) and the need table
+(`model.needs.NeedTable`) are the model's shared tables: this subsystem raises needs into the
+table, the service desk serves them, the recorder counts them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from model.agents import WEEK, Community
+from model.needs import ABANDONED, F_DISCOVERED, F_HIDDEN, F_REDEEM, HELD, HIDDEN, WAITING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.needs import Catalog, NeedTable
+    from model.params import Params
+    from model.residents import Residents
+    from model.streams import Streams
+    from model.time_bank import TimeBank
+
+BASE_DISCOVERY = 0.02  # weekly chance a hidden need surfaces by itself (assumption, range 0-0.05)
+
+
+class Population:
+    """Communities, need arrival, discovery, venue slots and needs' outcomes for residents.
+
+    Args:
+        model: The Mesa model (communities are its agents).
+        params: The run's parameters (street and service sections).
+        residents: The resident arrays.
+        catalog: The need catalog.
+        needs: The need table.
+        streams: The run's random streams.
+        time_bank: Decides which new needs are paid with credit.
+
+    Attributes:
+        communities: The communities, by index.
+        discovery_extra: Standing extra weekly discovery chance per community (policies add).
+        outreach_discovery: This week's extra discovery chance per community from outreach.
+        arisen_week: Needs raised in the current week.
+    """
+
+    def __init__(
+        self,
+        model: mesa.Model,
+        params: Params,
+        residents: Residents,
+        catalog: Catalog,
+        needs: NeedTable,
+        streams: Streams,
+        time_bank: TimeBank,
+    ) -> None:
+        self.p = params
+        self.residents = residents
+        self.catalog = catalog
+        self.needs = needs
+        self.streams = streams
+        self.time_bank = time_bank
+        nc = params.street.n_communities
+        sizes = residents.community_sizes()
+        self.communities = [
+            Community(model, c, sizes[c], params.street.venue_hours) for c in range(nc)
+        ]
+        self.discovery_extra = np.zeros(nc)
+        self.outreach_discovery = np.zeros(nc)
+        self.arisen_week = 0
+
+    # ------------------------------------------------------------------ settings
+    def add_discovery(self, extra: float | np.ndarray) -> None:
+        """Raise the standing weekly chance that a hidden need surfaces (in every community, or
+        per community)."""
+        self.discovery_extra += extra
+
+    def set_outreach_discovery(self, extra: np.ndarray) -> None:
+        """This week's extra discovery chance per community from outreach (needs surveys)."""
+        self.outreach_discovery = extra
+
+    # ------------------------------------------------------------------ the week
+    def age(self, week: int) -> None:
+        """Everyone ages a week; trust relaxes to its starting mean; yearly group moves."""
+        self.residents.weekly_update(week)
+
+    def raise_needs(self, week: int, matching_delay: float) -> np.ndarray:
+        """The week's new needs, discovery of hidden needs and venue slots.
+
+        Args:
+            week: The week.
+            matching_delay: Hours from a need being expressed to reaching providers.
+
+        Returns:
+            Ids of the needs due to reach the service desk this week.
+        """
+        p = self.p
+        cat = self.catalog
+        res = self.residents
+        nt = self.needs
+        t0 = week * WEEK
+        rng = self.streams.weekly("needs", week)
+        rids, types = res.draw_needs(cat, rng)
+        m = len(rids)
+        t_raise = t0 + rng.random(m) * WEEK
+        pat = cat.patience[types]
+        if p.service.patience_dist == "exponential":
+            patience = rng.exponential(pat)
+        elif p.service.patience_dist == "fixed":
+            patience = pat.astype(float)
+            rng.random(m)  # keep the stream aligned across patience choices
+        else:
+            patience = np.full(m, np.inf)
+            rng.random(m)
+        mean_h = cat.hours[types]
+        st = p.service.service_time
+        if st == "exponential":
+            hours = rng.exponential(mean_h)
+        elif st == "lognormal":
+            sig = p.service.lognormal_sigma
+            hours = mean_h * np.exp(sig * rng.standard_normal(m) - 0.5 * sig * sig)
+        else:
+            hours = mean_h.astype(float)
+            rng.standard_normal(m)
+        hidden = rng.random(m) < cat.hidden[types]
+        venue = cat.venue[types]
+        status = np.where(hidden, HIDDEN, HELD).astype(np.int8)
+        t_post = np.where(hidden | venue, np.inf, t_raise + matching_delay)
+        flags = np.where(hidden, F_HIDDEN, 0).astype(np.uint8)
+        flags[self.time_bank.will_redeem(rids, hours, rng)] |= F_REDEEM
+        nt.add(
+            ntype=types,
+            level=cat.level[types],
+            resident=rids,
+            community=res.community[rids],
+            group=res.group[rids],
+            t_raise=t_raise,
+            t_post=t_post,
+            deadline=t_raise + patience,
+            hours=hours,
+            status=status,
+            flags=flags,
+        )
+        self.arisen_week = m
+        # Discovery of hidden needs; venue slots; then everything due this week.
+        lo = nt.first_open()
+        st_all = nt.status[lo : nt.n]
+        ids = lo + np.flatnonzero(st_all == HIDDEN)
+        if len(ids):
+            comm = nt.community[ids]
+            extra = self.discovery_extra + self.outreach_discovery
+            pdisc = (BASE_DISCOVERY + extra[comm]) * (0.5 + res.trust[nt.resident[ids]])
+            found = ids[rng.random(len(ids)) < np.minimum(pdisc, 1.0)]
+            if len(found):
+                nt.status[found] = HELD
+                nt.flags[found] |= F_DISCOVERED
+                when = np.maximum(nt.t_raise[found], t0 + rng.random(len(found)) * WEEK)
+                nt.t_post[found] = when + matching_delay
+        if cat.venue.any():
+            self._venue_slots(lo, t0, rng, matching_delay)
+        st_all = nt.status[lo : nt.n]
+        return lo + np.flatnonzero((st_all == HELD) & (nt.t_post[lo : nt.n] < t0 + WEEK))
+
+    def _venue_slots(
+        self, lo: int, t0: float, rng: np.random.Generator, matching_delay: float
+    ) -> None:
+        """Group activities wait for venue hours of their community (first come, first served)."""
+        nt = self.needs
+        cat = self.catalog
+        ids = lo + np.flatnonzero((nt.status[lo : nt.n] == HELD) & np.isinf(nt.t_post[lo : nt.n]))
+        ids = ids[cat.venue[nt.ntype[ids]]]
+        if not len(ids):
+            return
+        use = cat.venue_hours[nt.ntype[ids]]
+        comm = nt.community[ids]
+        order = np.lexsort((ids, comm))
+        ids, use, comm = ids[order], use[order], comm[order]
+        cum = np.cumsum(use)
+        starts = np.searchsorted(comm, comm, side="left")
+        before = np.where(starts > 0, cum[starts - 1], 0.0)
+        within = cum - before
+        cap = np.array([c.venue_hours for c in self.communities])[comm]
+        ok = ids[within <= cap]
+        if len(ok):
+            when = np.maximum(nt.t_raise[ok], t0 + rng.random(len(ok)) * WEEK * 0.5)
+            nt.t_post[ok] = when + matching_delay
+
+    def abandon_overdue(self, week: int) -> np.ndarray:
+        """Needs still open and not in service whose deadline passed this week are abandoned at
+        their deadlines; returns their ids (the service desk forgets them)."""
+        nt = self.needs
+        t_end = (week + 1) * WEEK
+        lo = nt.first_open()
+        st = nt.status[lo : nt.n]
+        dl = nt.deadline[lo : nt.n]
+        # Still open and not in service: HIDDEN, HELD or WAITING (the lowest status codes).
+        over = lo + np.flatnonzero((st <= WAITING) & (dl <= t_end))
+        if len(over):
+            nt.status[over] = ABANDONED
+            nt.t_end[over] = nt.deadline[over]
+            nt.queue[over] = -1
+        return over
+
+    def satisfaction_of(self, ids: np.ndarray) -> np.ndarray:
+        """Satisfaction of met needs: 1 at or above the required level, lower below it."""
+        if not len(ids):
+            return np.zeros(0)
+        below = self.needs.skill[ids] < self.needs.level[ids]
+        return np.where(below, self.p.service.below_level_quality, 1.0)
+
+    def apply_outcomes(self, met: np.ndarray, abandoned: np.ndarray) -> None:
+        """Trust moves up with the week's met needs (times satisfaction) and down with its
+        abandoned ones."""
+        nt = self.needs
+        self.residents.apply_outcomes(
+            nt.resident[met],
+            self.satisfaction_of(met),
+            nt.resident[abandoned],
+            self.p.street.trust_gain,
+            self.p.street.trust_loss,
+        )

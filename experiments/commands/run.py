@@ -86,7 +86,6 @@ def run_overrides(args: argparse.Namespace) -> list[str]:
     (a short run of a scenario with a 52-week warm-up) the warm-up becomes N // 4 weeks and a
     note on stderr says so, rather than failing on a warm-up longer than the run.
     """
-
     if args.weeks is not None and args.weeks < 1:
         raise InputError(f"--weeks: must be at least 1 (got {args.weeks})")
     if args.warmup_weeks is not None and args.warmup_weeks < 0:

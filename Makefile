@@ -1,11 +1,18 @@
 # Two commands do everything on a fresh clone: `make demo` and `make test`.
+# Another interpreter in its own venv: `make test PYTHON=python3.12 VENV=.venv-3.12`.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test lint baseline docs clean readme-figures
+.PHONY: demo test test-fast lint baseline docs clean readme-figures
+
+# The fast subset `.ci/run` runs on the extra interpreters (about 1-2 minutes): baseline numbers,
+# the model, Mesa's conventions, packaging, fonts, docs, bad input, bench (Mesa agents).
+FAST_TESTS := tests/test_baseline.py tests/test_model.py tests/test_mesa_conventions.py \
+	tests/test_packaging.py tests/test_fonts.py tests/test_docs.py tests/test_bad_input.py \
+	tests/test_bench.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +33,9 @@ test: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
+test-fast: $(STAMP_TEST)
+	$(BIN)/python -m pytest -q $(FAST_TESTS)
+
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -37,7 +47,7 @@ docs: $(STAMP_RUN)
 	$(BIN)/linkage params --markdown docs/parameters.md --odd docs/ODD.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* .pytest_cache .ruff_cache
 
 # The two report figures shown in the README: run the demo, copy them from the modes report.
 readme-figures: $(STAMP_RUN)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -294,9 +295,48 @@ def fmt(x: float, signed: bool = False) -> str:
     return f"{x:{sign}.4g}"
 
 
-def _interval(lo: float, hi: float, signed: bool = False) -> str:
+SHARES = frozenset(
+    {
+        "need_satisfaction_rate",
+        "needs_met_rate",
+        "professional_match_rate",
+        "professional_needs_satisfaction",
+        "hidden_discovered_share",
+        "level0_needs_met_rate",
+        "volunteer_retention_annual",
+        "sw_utilization",
+        "equity_group_gap",
+        "equity_community_gap",
+    }
+)
+"""Summary metrics that are shares (shown in %, their differences in percentage points), with
+every `satisfaction_*` metric."""
+
+
+def is_share(metric: str) -> bool:
+    """Whether a metric is a share of 0-1, printed as a percentage like `linkage run` does."""
+    return metric in SHARES or metric.startswith("satisfaction_")
+
+
+def fmt_value(x: float, share: bool, signed: bool = False) -> str:
+    """`fmt`, or for a share: 61.3% (a difference: +5.1 pts)."""
+    if not share:
+        return fmt(x, signed)
+    if x is None or math.isnan(x):
+        return "–"
+    return f"{100 * x:+.1f} pts" if signed else f"{100 * x:.1f}%"
+
+
+def _interval(lo: float, hi: float, signed: bool = False, share: bool = False) -> str:
     if math.isnan(lo) or math.isnan(hi):
         return ""
+    if share:
+        body = (
+            f"{100 * lo:+.1f}, {100 * hi:+.1f}] pts"
+            if signed
+            else f"{100 * lo:.1f}%, {100 * hi:.1f}%]"
+        )
+        return "[" + body
     return f"[{fmt(lo, signed)}, {fmt(hi, signed)}]"
 
 
@@ -310,13 +350,16 @@ def format_table(table: pd.DataFrame, parameters: list[str], confidence: float =
     for metric, g in table.groupby("metric", sort=False):
         base = g["baseline"].iloc[0]
         label = [_label(row, parameters) for _, row in g.iterrows()]
-        width = max(len("scenario"), *(len(s) for s in label))
-        head = f"{'scenario':<{width}}  {'n':>4}  {'mean':>10}  {pct + ' CI':<24}"
+        width = max(len("scenario"), *(display_width(s) for s in label))
+        head = f"{_ljust('scenario', width)}  {'n':>4}  {'mean':>10}  {pct + ' CI':<24}"
         if show_diff:
             head += f"  {'Δ vs ' + str(base):>14}  {pct + ' CI':<26}"
-        lines += [metric, head, "─" * len(head)]
+        share = is_share(str(metric))
+        lines += [metric + (" (%; differences in percentage points)" if share else ""), head]
+        lines.append("─" * len(head))
         for lab, (_, r) in zip(label, g.iterrows(), strict=True):
-            line = f"{lab:<{width}}  {r['n']:>4}  {fmt(r['mean']):>10}  {_interval(r['ci_low'], r['ci_high']):<24}"
+            ci = _interval(r["ci_low"], r["ci_high"], share=share)
+            line = f"{_ljust(lab, width)}  {r['n']:>4}  {fmt_value(r['mean'], share):>10}  {ci:<24}"
             if show_diff:
                 if r["scenario"] == base:
                     line += f"  {'(baseline)':>14}"
@@ -324,8 +367,8 @@ def format_table(table: pd.DataFrame, parameters: list[str], confidence: float =
                     sig = ""
                     if not (math.isnan(r["diff_ci_low"]) or math.isnan(r["diff_ci_high"])):
                         sig = " *" if r["diff_ci_low"] > 0 or r["diff_ci_high"] < 0 else ""
-                    ci = _interval(r["diff_ci_low"], r["diff_ci_high"], True)
-                    line += f"  {fmt(r['diff'], True):>14}  {ci:<24}{sig}"
+                    ci = _interval(r["diff_ci_low"], r["diff_ci_high"], True, share)
+                    line += f"  {fmt_value(r['diff'], share, True):>14}  {ci:<24}{sig}"
             lines.append(line.rstrip())
         lines.append("")
     if show_diff:
@@ -333,6 +376,15 @@ def format_table(table: pd.DataFrame, parameters: list[str], confidence: float =
             f"Δ: paired difference to the baseline (same seed, same parameter point); * {pct} CI excludes 0"
         )
     return "\n".join(lines).rstrip()
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: wide (Chinese) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _ljust(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))
 
 
 def _label(row: pd.Series, parameters: list[str]) -> str:

@@ -25,9 +25,10 @@ from experiments.input_files import (
     short_repr,
     yaml_problem,
 )
+from experiments.resources import locate
 from model.params import Params
 
-META_KEYS = ("name", "description", "extends", "label_zh", "label_en")
+META_KEYS = ("name", "description", "description_zh", "extends", "label_zh", "label_en")
 MAX_EXTENDS = 32
 """Longest chain of `extends:` (a file, its base, the base's base...)."""
 MAX_NAME_CHARS = 120
@@ -88,7 +89,7 @@ def read_yaml(path: Path) -> dict:
 
 def resolve(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     """Read a scenario file and everything it extends, merged (base first)."""
-    path = Path(path).resolve()
+    path = locate(path).resolve()
     if path in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, path))
         raise ScenarioError(_chain[0], "extends", f"cycle of extends: {cycle}")
@@ -102,12 +103,17 @@ def resolve(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
         return data
     if not isinstance(base_ref, str):
         raise ScenarioError(path, "extends", "must be a file path")
-    base_path = (path.parent / base_ref).resolve()
+    base_path = locate(path.parent / base_ref).resolve()
     if not base_path.is_file():
         raise ScenarioError(path, "extends", f"base file not found: {base_ref}")
     base = resolve(base_path, (*_chain, path))
     merged = deep_merge(
-        {k: v for k, v in base.items() if k not in ("name", "description", "extends")}, data
+        {
+            k: v
+            for k, v in base.items()
+            if k not in ("name", "description", "description_zh", "extends")
+        },
+        data,
     )
     return merged
 
@@ -185,7 +191,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     Raises:
         ScenarioError: on any problem, naming file, field and problem.
     """
-    path = Path(path)
+    path = locate(path)  # a shipped scenario also from outside the repository
     data = resolve(path)
     data = apply_overrides(data, overrides)
     params = build_params(data, path)

@@ -4,6 +4,8 @@ An experiment file is YAML, validated whole before anything runs (unknown keys a
 
 ```yaml
 name: linkage_modes                 # names the results folder (default: the file's stem)
+label_en: Six linkage modes         # the report's title (default: the name, in words)
+label_zh: 六种联动模式
 description: The six linkage modes against the siloed baseline.
 scenarios:                          # a list of scenario files (relative to this file) ...
   - ../scenarios/modes/siloed.yaml
@@ -59,6 +61,7 @@ from pydantic import (
 
 from experiments.cli import InputError
 from experiments.input_files import read_text, short_repr
+from experiments.resources import locate
 from experiments.scenarios import (
     ScenarioError,
     apply_overrides,
@@ -161,6 +164,8 @@ class ExperimentSpec(_NumbersNotBool):
     """The validated content of an experiment file."""
 
     name: str | None = None
+    label_en: str | None = Field(None, description="Title of its report in English.")
+    label_zh: str | None = Field(None, description="Title of its report in Chinese.")
     description: str = ""
     scenarios: list[str] | dict[str, str | ScenarioRef]
     baseline: str | None = None
@@ -335,7 +340,7 @@ def _scenario_entries(path: Path, spec: ExperimentSpec) -> list[ScenarioEntry]:
     seen: dict[str, int] = {}
     for i, (name, file, sets) in enumerate(items):
         field_name = f"scenarios.{name if name is not None else i}"
-        fpath = (path.parent / file).resolve()
+        fpath = locate(path.parent / file).resolve()
         if not fpath.exists():
             raise ScenarioError(path, field_name, f"scenario file not found: {file}")
         if not fpath.is_file():
@@ -517,7 +522,7 @@ def load_experiment(
     Raises:
         ScenarioError: naming the file, the field and the problem.
     """
-    path = Path(path)
+    path = locate(path)  # a shipped experiment also from outside the repository
     data = read_yaml(path)
     try:
         spec = ExperimentSpec.model_validate(data)

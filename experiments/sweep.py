@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import math
 import os
 import platform
 import subprocess
@@ -222,7 +223,79 @@ def _check_resume(
             )
 
 
+class LineProgress:
+    """Progress for a log file or a pipe (stderr is not a terminal, so no bar): one line when
+    the sweep starts, then one every `step_share` of the runs or every `every_s` seconds,
+    whichever comes first, and one at the end. The same methods as the tqdm bar it replaces.
+
+    Args:
+        total: Runs of the sweep.
+        initial: Runs already done (resumed).
+        desc: Name shown at the start of each line.
+        every_s: Longest silence, in seconds.
+        step_share: Share of the runs between two lines.
+        stream: Where the lines go (default: stderr).
+    """
+
+    def __init__(
+        self,
+        total: int,
+        initial: int,
+        desc: str,
+        every_s: float = 60.0,
+        step_share: float = 0.1,
+        stream: Any = None,
+    ) -> None:
+        self.total, self.n, self.desc = total, initial, desc
+        self.every_s = every_s
+        self.step = max(1, math.ceil(total * step_share))
+        self.stream = stream
+        self.errors = 0
+        self.t0 = self.last_t = time.monotonic()
+        self.start_n = self.last_n = initial
+        done = f" ({initial} done before)" if initial else ""
+        self.write(f"{desc}: {total - initial} runs to do{done}")
+
+    def write(self, text: str, file: Any = None) -> None:
+        """Print a line (as `tqdm.write`)."""
+        print(text, file=file or self.stream or sys.stderr, flush=True)
+
+    def set_postfix(self, errors: int = 0, refresh: bool = False) -> None:
+        """Remember the failures, shown on the next line."""
+        self.errors = errors
+
+    def update(self, k: int = 1) -> None:
+        """`k` more runs finished."""
+        self.n += k
+        now = time.monotonic()
+        crossed = self.n // self.step > self.last_n // self.step
+        if crossed or self.n >= self.total or now - self.last_t >= self.every_s:
+            self._line(now)
+
+    def close(self) -> None:
+        """A last line if the last runs were not shown yet."""
+        if self.n != self.last_n:
+            self._line(time.monotonic())
+
+    def _line(self, now: float) -> None:
+        elapsed = now - self.t0
+        ran = self.n - self.start_n
+        left = ""
+        if ran > 0 and self.n < self.total:
+            left = f", about {(self.total - self.n) * elapsed / ran:.0f} s left"
+        failed = f", {self.errors} failed" if self.errors else ""
+        share = self.n / self.total if self.total else 1.0
+        self.write(
+            f"{self.desc}: {self.n}/{self.total} runs ({share:.0%}), {elapsed:.0f} s{left}{failed}"
+        )
+        self.last_t, self.last_n = now, self.n
+
+
 def _progress(total: int, initial: int, desc: str, enabled: bool | None) -> Any:
+    """A tqdm bar on a terminal; lines (`LineProgress`) when stderr is not one; nothing when
+    `enabled` is False."""
+    if enabled is None and not sys.stderr.isatty():
+        return LineProgress(total, initial, desc)
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread: the local executor forks worker processes

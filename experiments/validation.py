@@ -13,7 +13,7 @@ pass), which `linkage validate-model` prints as a table:
   model runs (`LedgerAudit`); deposited - redeemed - expired must equal the balance of every
   account and of the whole bank.
 - **Calibration.** Volunteer retention, registered and active volunteers, hours per registered
-  volunteer and time-bank flows against the published figures of `shared/CALIBRATION.md`
+  volunteer and time-bank flows against the published figures of `docs/sources.md`
   (sources in `docs/validation.md`).
 
 Statistical tolerance: a check passes when |mean(measured - target)| <= 3.5 standard errors of
@@ -32,14 +32,14 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-VALIDATION_DIR = ROOT / "scenarios" / "validation"
-SCENARIOS = ROOT / "scenarios"
+from experiments.resources import scenarios_dir
+
+SCENARIOS = scenarios_dir()
+VALIDATION_DIR = SCENARIOS / "validation"
 WEEK = 168.0
 SE_TOL = 3.5
 """Tolerance of statistical checks, in standard errors of the mean over replications."""
@@ -332,7 +332,23 @@ def queue_params(
     ]
     if patience is not None:
         over.append(f"needs.{need}.patience={patience!r}")
-    return build_params(apply_overrides(data, [*over, *extra]), path)
+    params = build_params(apply_overrides(data, [*over, *extra]), path)
+    # The model hires social workers only from the street's labour pool: more servers than the
+    # pool would be silently fewer servers, and the queue checked would not be M/M/c.
+    pp = params.providers
+    pool = pp.sw_per_10k * params.street.n_residents / 10_000.0
+    asked = pp.embedded_orgs * pp.embedded_core_sw
+    if asked > pool + 1e-9:
+        from experiments.scenarios import ScenarioError
+
+        raise ScenarioError(
+            path,
+            "providers.embedded_core_sw",
+            f"the queue asks for {asked} servers but the labour pool holds {pool:g} social "
+            "workers (providers.sw_per_10k x street.n_residents / 10,000); raise "
+            "providers.sw_per_10k",
+        )
+    return params
 
 
 def design_rate(model) -> float:
@@ -768,7 +784,7 @@ def calibration_rows(settings: Settings = FULL) -> list[Row]:
             [o["registered_share"] for o in on],
             0.05,
             0.25,
-            "CALIBRATION.md suggested range; 169 million registered nationally (about 0.12)",
+            "docs/sources.md suggested range; 169 million registered nationally (about 0.12)",
         )
     )
     rows.append(
@@ -798,7 +814,7 @@ def calibration_rows(settings: Settings = FULL) -> list[Row]:
             [o["y2_redeem_ratio"] for o in tb],
             0.0,
             0.1,
-            "CALIBRATION.md: withdrawals rare (< 0.1); Taiwan: 11 withdrawals in over 10 years",
+            "docs/sources.md: withdrawals rare (< 0.1); Taiwan: 11 withdrawals in over 10 years",
         )
     )
     dep, dep_se = mean_se([o["y1_deposit_per_registered"] for o in tb])

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import warnings
+from typing import Any
 
 import mesa
 import numpy as np
@@ -33,6 +34,7 @@ import simpy
 from model.agents import WEEK
 from model.clock import Clock
 from model.finance import Government
+from model.mesa_compat import RecorderCollector, apply_flat, seed_from
 from model.metrics import Recorder
 from model.needs import IN_SERVICE, MET, Catalog, NeedTable
 from model.organizations import Organizations
@@ -86,17 +88,32 @@ def _gc_frozen():
 class LinkageModel(mesa.Model):
     """The four-society linkage model of one street.
 
+    Mesa's conventions hold (`model.mesa_compat`): flat keyword parameters
+    (`LinkageModel(n_residents=10_000, weeks=20, rng=3)`, or dotted paths through `**{...}`),
+    `running` turns False after `run.weeks`, and `datacollector` reads the weekly records, so
+    `mesa.batch_run(LinkageModel, parameters={...}, ...)` works.
+
     Args:
         params: Parameters (`Params`, or a mapping validated into one); defaults if None.
         seed: The run's seed; every random stream derives from it.
+        rng: Mesa's name for the seed (an int, a SeedSequence or a Generator); give one of the two.
+        **flat: Single parameters by field name or dotted path, applied over `params`.
     """
 
-    def __init__(self, params: Params | dict | None = None, *, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        params: Params | dict | None = None,
+        *,
+        seed: int | None = None,
+        rng: Any = None,
+        **flat: Any,
+    ) -> None:
         if params is None:
             params = Params()
         elif not isinstance(params, Params):
             params = Params.model_validate(params)
-        seed = 0 if seed is None else int(seed)
+        params = apply_flat(params, flat)
+        seed = seed_from(seed, rng)
         self.streams = streams = Streams(seed)
         super().__init__(
             rng=np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(1,)))
@@ -132,6 +149,7 @@ class LinkageModel(mesa.Model):
         self.policies = build_policies(p.policies)
         for pol in self.policies:
             pol.initialize(self)
+        self.datacollector = RecorderCollector(self)  # Mesa's interface, no per-step cost
 
     @property
     def week(self) -> int:
@@ -185,6 +203,7 @@ class LinkageModel(mesa.Model):
         self.gov.reset_week()
         self.phase_log.append("close_week")
         self.clock.advance()
+        self.running = self.week < self.p.run.weeks  # Mesa's stop signal
 
     def run(self, weeks: int | None = None) -> None:
         """Run `weeks` steps (default: the remaining weeks of `run.weeks`), then finalize."""

@@ -1,7 +1,7 @@
 """The typed parameter tree of the Four-Society Linkage model.
 
 Every field carries a description, a unit, a default, a valid range and a source (a figure in
-`shared/CALIBRATION.md`, or "assumption" with a sensitivity range). Unknown keys raise: a typo in
+`docs/sources.md`, or "assumption" with a sensitivity range). Unknown keys raise: a typo in
 a scenario file is an error, never a silent default (Covasim's parameters.py habit).
 
 Rates are per week unless the unit says otherwise; money is in yuan.
@@ -23,7 +23,7 @@ class RunParams(Section):
         5200,
         "weeks",
         "Run length; one Mesa step is one week.",
-        "DESIGN.md: 5 years by default",
+        "docs/sources.md (design): 5 years by default",
     )
     warmup_weeks: int = P(
         52,
@@ -400,7 +400,7 @@ class ProviderParams(Section):
         100,
         "per 10,000 residents",
         "Certified social workers living or working in the street (labour pool).",
-        "CALIBRATION.md: 931k certified SWs in 2022, about 6.6 per 10,000 (range 2-20)",
+        "docs/sources.md: 931k certified SWs in 2022, about 6.6 per 10,000 (range 2-20)",
     )
     sw_hours: float = P(
         40.0,
@@ -424,7 +424,7 @@ class ProviderParams(Section):
         1e7,
         "yuan/year",
         "Employer cost of a social worker.",
-        "CALIBRATION.md: post price 60,000-150,000 yuan per year",
+        "docs/sources.md: post price 60,000-150,000 yuan per year",
     )
     staff_salary: float = P(
         50_000.0,
@@ -440,7 +440,7 @@ class ProviderParams(Section):
         100,
         "workers",
         "Community workers (residents' committee members) per community.",
-        "CALIBRATION.md: 96,693 committees, about 5.1 members each (2014)",
+        "docs/sources.md: 96,693 committees, about 5.1 members each (2014)",
     )
     cw_hours: float = P(
         40.0, 1, 168, "hours/week", "Working hours of a community worker.", ASSUMPTION
@@ -542,7 +542,7 @@ class VolunteerParams(Section):
         1,
         "share of residents",
         "Registered volunteers at start.",
-        "CALIBRATION.md: 169 million registered, 0.12 (range 0.05-0.25)",
+        "docs/sources.md: 169 million registered, 0.12 (range 0.05-0.25)",
     )
     active_share: float = P(
         0.4,
@@ -550,7 +550,7 @@ class VolunteerParams(Section):
         1,
         "share of registered",
         "Active share of registered volunteers at start.",
-        "CALIBRATION.md: 0.4 (range 0.25-0.6)",
+        "docs/sources.md: 0.4 (range 0.25-0.6)",
     )
     hours_min: float = P(
         1.0,
@@ -558,7 +558,7 @@ class VolunteerParams(Section):
         40,
         "hours/shift",
         "Least hours an active volunteer offers in a week they serve.",
-        "DESIGN.md: 1-4 h",
+        "docs/sources.md (design): 1-4 h",
     )
     hours_max: float = P(
         4.0,
@@ -566,7 +566,7 @@ class VolunteerParams(Section):
         40,
         "hours/shift",
         "Most hours an active volunteer offers in a week they serve.",
-        "DESIGN.md: 1-4 h",
+        "docs/sources.md (design): 1-4 h",
     )
     participation: float = P(
         0.15,
@@ -574,7 +574,7 @@ class VolunteerParams(Section):
         1,
         "probability/week",
         "Chance an active volunteer serves in a given week.",
-        "Calibrated to CALIBRATION.md: 4.2-13 hours per registered volunteer per year (range 0.05-0.5)",
+        "Calibrated to docs/sources.md: 4.2-13 hours per registered volunteer per year (range 0.05-0.5)",
     )
     retention_annual: float = P(
         0.65,
@@ -582,7 +582,7 @@ class VolunteerParams(Section):
         1,
         "share/year",
         "Annual retention of active volunteers with no recognition, supervision or credits.",
-        "CALIBRATION.md: about 65% (range 0.5-0.8)",
+        "docs/sources.md: about 65% (range 0.5-0.8)",
     )
     tenure_effect: float = P(
         0.1,
@@ -590,7 +590,7 @@ class VolunteerParams(Section):
         2,
         "per year of tenure",
         "Dropout hazard falls as exp(-effect x tenure years).",
-        "CALIBRATION.md: dropout hazard falls with tenure; size is an assumption (range 0-0.3)",
+        "docs/sources.md: dropout hazard falls with tenure; size is an assumption (range 0-0.3)",
     )
     recruitment_rate: float = P(
         0.0004,
@@ -665,7 +665,8 @@ class FundingParams(Section):
         1e10,
         "yuan/year",
         "Special fund (专项资金) of the street for community services.",
-        ASSUMPTION + " (CALIBRATION.md: about 146k yuan per station per year; range 0.5-5 million)",
+        ASSUMPTION
+        + " (docs/sources.md: about 146k yuan per station per year; range 0.5-5 million)",
     )
     lottery_fund: float = P(
         600_000.0,

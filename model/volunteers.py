@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from model.streams import Streams
     from model.time_bank import TimeBank
 
-MEAN_TENURE_YEARS = 2.9  # mean tenure of volunteers (CALIBRATION.md: mean tenure about 2.9 years)
+MEAN_TENURE_YEARS = 2.9  # mean tenure of volunteers (docs/sources.md: about 2.9 years)
 
 
 class Volunteers:

@@ -476,9 +476,12 @@ def test_full_disk_during_sweep_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(store, "atomic_write_parquet", full)
     out = tmp_path / "res"
     code = main(["sweep", str(tmp_path / "e.yaml"), "--out", str(out), "--workers", "1"])
-    err = capsys.readouterr().err.strip().splitlines()
+    lines = capsys.readouterr().err.strip().splitlines()
+    # stderr is not a terminal here, so the sweep's progress lines ("e: 1/2 runs ...") come first
+    err = [line for line in lines if not line.startswith("e: ")]
     assert code == 2
-    assert len(err) == 1 and "No space left on device" in err[0] and "parts" in err[0], err
+    assert len(err) == 1 and "No space left on device" in err[0] and "parts" in err[0], lines
+    assert lines[-1] == err[0]
     assert store.ResultsStore(out).read_manifest()["status"] == "failed"
     assert not [p for p in out.rglob("*.tmp")]
     monkeypatch.setattr(store, "atomic_write_parquet", real)

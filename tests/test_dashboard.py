@@ -146,19 +146,23 @@ def test_network_shows_the_four_societies_linked_or_not(linked_and_siloed):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_figures_draw_in_both_languages(linked_and_siloed, lang):
+    from experiments.dashboard.i18n import figure_rc
+    from experiments.report.fonts import figure_fonts
+
     run = linked_and_siloed["full_linkage"]
     s = run.series()
     other = linked_and_siloed["siloed"].series()
-    figs = [
-        plots.needs_figure(s, lang),
-        plots.groups_figure(s, lang),
-        plots.spending_figure(s, lang),
-        plots.volunteers_figure(s, lang),
-        plots.compare_figure(s, other, "A", "B", "need_satisfaction", lang),
-        network.draw_linkage(network.linkage_graph(run.model), lang, 4),
+    makers = [
+        lambda: plots.needs_figure(s, lang),
+        lambda: plots.groups_figure(s, lang),
+        lambda: plots.spending_figure(s, lang),
+        lambda: plots.volunteers_figure(s, lang),
+        lambda: plots.compare_figure(s, other, "A", "B", "need_satisfaction", lang),
+        lambda: network.draw_linkage(network.linkage_graph(run.model), lang, 4),
     ]
-    for f in figs:  # warnings are errors: a missing CJK glyph would fail here
-        assert png_bytes(f)[:4] == b"\x89PNG"
+    for make in makers:  # as the page draws them: fonts per figure (`MplFigure(rc=...)`)
+        with figure_fonts(figure_rc(lang)):  # warnings are errors: a missing glyph fails here
+            assert png_bytes(make())[:4] == b"\x89PNG"
 
 
 def test_rolling_mean_is_weighted_and_skips_nan():

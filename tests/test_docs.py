@@ -41,3 +41,13 @@ def test_odd_names_every_policy_phase_and_metric():
         *[k for k in SERIES if not k.startswith(("spending_", "satisfaction_"))],
     ):
         assert key in text, key
+
+
+def test_parameter_sources_cite_files_inside_the_repository():
+    import re
+
+    text = reference_markdown()
+    assert "CALIBRATION.md" not in text and "DESIGN.md" not in text
+    cited = set(re.findall(r"\b(docs/[\w./-]+\.md)", text))
+    assert "docs/sources.md" in cited
+    assert all((ROOT / f).is_file() for f in cited)

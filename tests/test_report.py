@@ -203,10 +203,31 @@ def test_chinese_report_has_no_missing_glyphs(results, tmp_path):
     assert "需求满足率" in set(head["metric_label"])
 
 
-def test_chinese_without_a_font_fails_in_one_line(results, monkeypatch, capsys):
+@pytest.fixture
+def no_cjk_fonts(monkeypatch):
+    """The font finder pointed at a machine without CJK fonts: no system or mplfonts files, and
+    matplotlib knowing only its bundled fonts (DejaVu, and Last Resort, which draws boxes)."""
+    import matplotlib
+
     import experiments.report.fonts as fonts
 
-    monkeypatch.setattr(fonts, "find_cjk_font", lambda: None)
+    bundled = str(Path(matplotlib.get_data_path()) / "fonts")
+    monkeypatch.setattr(fonts, "system_cjk_files", list)
+    monkeypatch.setattr(fonts, "mplfonts_files", list)
+    everything = fonts.installed_fonts
+    monkeypatch.setattr(
+        fonts, "installed_fonts", lambda: [f for f in everything() if f[1].startswith(bundled)]
+    )
+    fonts.find_cjk_font.cache_clear()
+    yield
+    fonts.find_cjk_font.cache_clear()
+
+
+def test_chinese_without_a_font_fails_in_one_line(results, no_cjk_fonts, capsys):
+    import experiments.report.fonts as fonts
+
+    assert any("Last Resort" in name for name, _, _ in fonts.installed_fonts())
+    assert fonts.find_cjk_font() is None
     assert cli_main(["report", str(results), "--lang", "zh"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1

@@ -65,7 +65,7 @@ class MesaStreet(mesa.Model):
     """
 
     def __init__(self, params: Params, seed: int = 0) -> None:
-        super().__init__(seed=seed)
+        super().__init__(rng=seed)  # Mesa 3.5 deprecates seed=; rng=int is the same on 3.3
         res = Residents(params, np.random.default_rng(seed))
         cat = Catalog.from_params(params)
         self.trust0 = float(params.street.initial_trust)

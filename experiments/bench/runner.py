@@ -115,8 +115,10 @@ QUICK = Sizes(
 
 # ---------------------------------------------------------------------- helpers
 def _path(rel: str) -> Path:
+    from experiments.resources import locate
+
     p = Path(rel)
-    return p if p.is_absolute() else REPO / p
+    return locate(p if p.is_absolute() else REPO / p)
 
 
 def _params(scenario: str | None, overrides: tuple[str, ...] | list[str]):

@@ -55,7 +55,32 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+INSTALL_HINT = (
+    "the dashboard needs the optional 'dashboard' extra (Solara): "
+    "pip install 'four-society-linkage[dashboard]' (in a checkout: .venv/bin/pip install -e '.[dashboard]')"
+)
+
+
+def missing_extra() -> str | None:
+    """The first package of the 'dashboard' extra that is not installed (None if all are).
+
+    Looked up without importing it: Solara reads its settings at import, set in `main` first.
+    """
+    import importlib.util
+
+    for name in ("solara",):
+        try:
+            if importlib.util.find_spec(name) is None:
+                return name
+        except (ImportError, ValueError):
+            return name
+    return None
+
+
 def main(args: argparse.Namespace) -> int:
+    if missing_extra():
+        print(f"error: {INSTALL_HINT}", file=sys.stderr)
+        return 2
     # Settings Solara reads at import: set them before importing it.
     os.environ["LINKAGE_DASHBOARD_LANG"] = args.lang
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")

@@ -72,7 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def experiment_file(name: str) -> Path:
     """The shipped experiment file of a study (experiments/<name>.yaml)."""
-    return Path(__file__).resolve().parents[1] / f"{name}.yaml"
+    from experiments.resources import experiments_dir
+
+    return experiments_dir() / f"{name}.yaml"
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -123,9 +125,12 @@ def handle(args: argparse.Namespace) -> int:
         if res.ok:
             reports.append(build_report(res.path, lang=args.lang))
     wall = time.perf_counter() - t0
+    from experiments.report.labels import experiment_label
+
     for rep in reports:
         data = rep.data
-        print(f"\n== {data.results.manifest.get('experiment')} (baseline {data.baseline}) ==")
+        title = experiment_label(data.results.manifest, data.lang)
+        print(f"\n== {title} ==")  # the table marks its baseline
         print(headline_text(data, rep.headline))
     print("\nreports:")
     for rep in reports:

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "report",
         help="write the decision-maker's report (HTML, PNG figures, CSV tables) of a results folder",
         description=(
-            "Headline numbers per scenario with 95%% intervals and paired differences to the "
+            "Headline numbers per scenario with 95% intervals and paired differences to the "
             "baseline, a cost-outcome chart with the efficient frontier, time series, equity "
             "by resident group and community, spending by channel and the time-bank ledger. "
             "Writes RESULTS/report/report.html (self-contained), the figures as PNG and the "
@@ -96,17 +96,19 @@ def headline_text(data: ReportData, head: pd.DataFrame) -> str:
             text = f"{r['mean'] / div:,.{dec}f}" if money else number(r["mean"], m.kind, "en")
             if not is_base and not math.isnan(r["diff"]):
                 if money:
-                    d = ("+" if r["diff"] >= 0 else "−") + f"{abs(r['diff']) / div:,.{dec}f}"
-                else:
-                    d = diff(r["diff"], m.kind, "en").replace(" pts", "")
+                    d = ("+" if r["diff"] >= 0 else "-") + f"{abs(r['diff']) / div:,.{dec}f}"
+                else:  # an ASCII minus: U+2212 is two columns wide in some CJK terminals
+                    d = diff(r["diff"], m.kind, "en").replace(" pts", "").replace("−", "-")
                 text += f" ({d}{'*' if r['excludes_zero'] else ''})"
             line.append(text)
         table.append(line)
     widths = [max(_width(r[i]) for r in table) for i in range(len(table[0]))]
     out = []
     for k, r in enumerate(table):
+        # numbers and their headers right-aligned, by display width (a Chinese character
+        # takes two columns)
         cells = [_pad(r[0], widths[0])] + [
-            _pad(c, w, right=k > 0) for c, w in zip(r[1:], widths[1:], strict=True)
+            _pad(c, w, right=True) for c, w in zip(r[1:], widths[1:], strict=True)
         ]
         out.append("  ".join(cells).rstrip())
         if k == 0:
@@ -126,8 +128,11 @@ def handle(args: argparse.Namespace) -> int:
 
     rep = build_report(args.results, lang=args.lang, baseline=args.baseline, out=args.out)
     data = rep.data
-    name = data.results.manifest.get("experiment", data.results.path.name)
-    print(f"{name}: {len(data.runs)} runs, {len(data.arms)} scenarios, baseline {data.baseline}\n")
+    from experiments.report.labels import experiment_label
+
+    name = experiment_label(data.results.manifest, data.lang, data.results.path.name)
+    base = data.labels.get(data.baseline, data.baseline)
+    print(f"{name}: {len(data.runs)} runs, {len(data.arms)} scenarios, baseline {base}\n")
     print(headline_text(data, rep.headline))
     print(f"\nreport: {rep.html}")
     print(

@@ -43,7 +43,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run one scenario and print its summary")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--seed", type=int, default=1, help="run seed (default 1)")
-    p.add_argument("--weeks", type=int, help="override run.weeks")
+    p.add_argument("--weeks", type=int, metavar="N", help="override run.weeks")
+    p.add_argument(
+        "--warmup-weeks",
+        type=int,
+        metavar="N",
+        help=(
+            "override run.warmup_weeks (default: the scenario's; when --weeks is not longer "
+            "than that, the warm-up becomes a quarter of --weeks, with a note)"
+        ),
+    )
     p.add_argument(
         "--set",
         dest="overrides",
@@ -70,12 +79,44 @@ def format_summary(summary: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
-def main(args: argparse.Namespace) -> int:
-    from model import LinkageModel, check_invariants
+def run_overrides(args: argparse.Namespace) -> list[str]:
+    """The `--set` overrides plus those of --weeks and --warmup-weeks.
 
+    `--weeks N` alone keeps the scenario's warm-up when it is shorter than N weeks; otherwise
+    (a short run of a scenario with a 52-week warm-up) the warm-up becomes N // 4 weeks and a
+    note on stderr says so, rather than failing on a warm-up longer than the run.
+    """
+    if args.weeks is not None and args.weeks < 1:
+        raise InputError(f"--weeks: must be at least 1 (got {args.weeks})")
+    if args.warmup_weeks is not None and args.warmup_weeks < 0:
+        raise InputError(f"--warmup-weeks: must be at least 0 (got {args.warmup_weeks})")
+    if args.weeks is not None and args.warmup_weeks is not None and args.warmup_weeks >= args.weeks:
+        raise InputError(
+            f"--warmup-weeks: must be less than --weeks ({args.warmup_weeks} >= {args.weeks})"
+        )
     overrides = list(args.overrides)
     if args.weeks is not None:
         overrides.append(f"run.weeks={args.weeks}")
+    if args.warmup_weeks is not None:
+        overrides.append(f"run.warmup_weeks={args.warmup_weeks}")
+    elif args.weeks is not None:
+        own = load_scenario(args.scenario, list(args.overrides)).params.run.warmup_weeks
+        if own >= args.weeks:
+            short = args.weeks // 4
+            overrides.append(f"run.warmup_weeks={short}")
+            print(
+                f"note: the scenario's {own}-week warm-up does not fit in --weeks {args.weeks}; "
+                f"warm-up shortened to {short} weeks (a quarter of the run; "
+                "set it with --warmup-weeks)",
+                file=sys.stderr,
+            )
+    return overrides
+
+
+def main(args: argparse.Namespace) -> int:
+    from model import LinkageModel, check_invariants
+
+    overrides = run_overrides(args)
     if not 0 <= args.seed < 2**63:
         raise InputError(f"--seed: must be a whole number from 0 to 2**63-1 (got {args.seed})")
     sc = load_scenario(args.scenario, overrides)

@@ -33,6 +33,9 @@ def check_file(path: str) -> str:
     Raises:
         ScenarioError, InputError: the file's first problem.
     """
+    from experiments.resources import locate
+
+    path = str(locate(path))  # a shipped file also from outside the repository
     kind = kind_of(read_yaml(Path(path)))
     if kind == "problem":
         from experiments.optimize import load_problem

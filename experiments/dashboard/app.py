@@ -25,7 +25,7 @@ from experiments.dashboard.i18n import (
     CSS_FONT_STACK,
     LANGS,
     channel_name,
-    cjk_font,
+    figure_rc,
     mode_label,
     policy_name,
     t,
@@ -365,12 +365,13 @@ def PlotsView(st: DashboardState):
     with st.session.lock:
         s = st.session.main.series()
     deps = [tick, lang, id(st.session.main)]
+    rc = figure_rc(lang)
     with solara.Columns([1, 1], gutters_dense=True):
-        MplFigure(lambda: plots.needs_figure(s, lang), deps, name="needs")
-        MplFigure(lambda: plots.groups_figure(s, lang), deps, name="groups")
+        MplFigure(lambda: plots.needs_figure(s, lang), deps, name="needs", rc=rc)
+        MplFigure(lambda: plots.groups_figure(s, lang), deps, name="groups", rc=rc)
     with solara.Columns([1, 1], gutters_dense=True):
-        MplFigure(lambda: plots.spending_figure(s, lang), deps, name="spending")
-        MplFigure(lambda: plots.volunteers_figure(s, lang), deps, name="volunteers")
+        MplFigure(lambda: plots.spending_figure(s, lang), deps, name="spending", rc=rc)
+        MplFigure(lambda: plots.volunteers_figure(s, lang), deps, name="volunteers", rc=rc)
 
 
 @solara.component
@@ -389,6 +390,7 @@ def NetworkView(st: DashboardState):
         [tick, lang, win, id(st.session.main)],
         width="min(100%, 900px)",
         name="network",
+        rc=figure_rc(lang),
     )
     parts = [f"{t('edge_' + k, lang)}: {counts[k]:,.0f}" for k in network.LINK_KINDS]
     solara.Text(f"{t('links', lang)} — " + " · ".join(parts), classes=["status", "link-counts"])
@@ -429,6 +431,7 @@ def CompareView(st: DashboardState):
         [tick, lang, metric, id(other), id(st.session.main)],
         width="min(100%, 900px)",
         name="compare",
+        rc=figure_rc(lang),
     )
     solara.Text(t("compare_hint", lang), classes=["status"])
 
@@ -442,8 +445,12 @@ def ExplainView(st: DashboardState):
     p = solara.use_memo(lambda: load_scenario(info.path).params, [c.mode])
     base = solara.use_memo(base_policies, [])
     on = [n for n in POLICIES if getattr(p.policies, n).enabled]
-    solara.Markdown(f"### {info.label_zh} · {info.label_en}")
-    solara.Markdown(f"**{t('what_it_is', lang)}.** {info.description}")
+    if lang == "zh":  # the Chinese page in Chinese only
+        solara.Markdown(f"### {info.label_zh}")
+        solara.Markdown(f"**{t('what_it_is', lang)}。** {info.description_zh or info.description}")
+    else:
+        solara.Markdown(f"### {info.label_en} · {info.label_zh}")
+        solara.Markdown(f"**{t('what_it_is', lang)}.** {info.description}")
     rows = [f"| {t('policy', lang)} | {t('seed_sentence', lang)} |", "|:---|:---|"]
     for n in on:
         cls = POLICIES[n]
@@ -512,7 +519,6 @@ def Dashboard(st: DashboardState):
     """The whole page for one session."""
     lang = st.lang.value
     solara.lab.use_task(st.play_loop, dependencies=[st.playing.value], prefer_threaded=True)
-    solara.use_memo(cjk_font, [])
     solara.Style(CSS)
     solara.Title(t("title", lang))
     with solara.Row(

@@ -7,9 +7,9 @@ follow the seed text (`seeds/000_bf481d7bc8d98b1c.txt`) where it names them.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from typing import Any
 
-from experiments.report.fonts import find_cjk_font
+from experiments.report.fonts import find_cjk_font, font_rc
 
 LANGS = ("zh", "en")
 """Supported label languages."""
@@ -208,22 +208,17 @@ def mode_label(info, lang: str) -> str:
     return info.label_zh if lang == "zh" else info.label_en
 
 
-@lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """Put a font that draws Chinese first in matplotlib's sans-serif list; returns its name
-    (None if there is none). The font is the report's (`experiments.report.fonts.find_cjk_font`).
-    """
-    import matplotlib
-
-    found = find_cjk_font()
-    if found is not None:
-        rest = [f for f in matplotlib.rcParams["font.sans-serif"] if f != found]
-        matplotlib.rcParams["font.sans-serif"] = [found, *rest]
-        matplotlib.rcParams["font.family"] = "sans-serif"
-        matplotlib.rcParams["axes.unicode_minus"] = False
-    return found
+    """The font that draws Chinese in the figures (`experiments.report.fonts.find_cjk_font`),
+    or None. Nothing global is set: each figure gets `figure_rc(lang)`."""
+    return find_cjk_font()
 
 
 def figure_lang(lang: str) -> str:
     """Language for figure text: Chinese only when a CJK font is available (no tofu boxes)."""
     return lang if lang != "zh" or cjk_font() is not None else "en"
+
+
+def figure_rc(lang: str) -> dict[str, Any]:
+    """matplotlib rc settings (fonts) for one dashboard figure in `lang`."""
+    return font_rc(figure_lang(lang))

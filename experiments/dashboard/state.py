@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.resources import scenarios_dir
 from experiments.scenarios import load_scenario
 from model import CHANNELS, GROUPS, POLICIES, LinkageModel
 
-MODES_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "modes"
+MODES_DIR = scenarios_dir() / "modes"
 """Where the linkage-mode scenario files live."""
 
 MODE_ORDER = (
@@ -48,13 +49,15 @@ ROLLING_WEEKS = 4  # weeks averaged by the live monitors
 
 @dataclass(frozen=True)
 class ModeInfo:
-    """One linkage mode as its scenario file describes it."""
+    """One linkage mode as its scenario file describes it (`description_zh`: in Chinese only,
+    for the Chinese page; `description` mixes English with the Chinese terms)."""
 
     name: str
     path: Path
     label_zh: str
     label_en: str
     description: str
+    description_zh: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +72,7 @@ def modes() -> dict[str, ModeInfo]:
             label_zh=str(sc.meta.get("label_zh", sc.name)),
             label_en=str(sc.meta.get("label_en", sc.name)),
             description=" ".join(sc.description.split()),
+            description_zh=" ".join(str(sc.meta.get("description_zh", "")).split()),
         )
     order = [m for m in MODE_ORDER if m in found] + sorted(set(found) - set(MODE_ORDER))
     return {m: found[m] for m in order}

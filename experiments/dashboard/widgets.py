@@ -15,6 +15,8 @@ from typing import Any
 import solara
 from solara.util import IPYVUETIFY_V3
 
+from experiments.report.fonts import figure_fonts
+
 COMPACT: dict[str, Any] = {"density": "compact"} if IPYVUETIFY_V3 else {"dense": True}
 """The compact look in either Vuetify version."""
 SMALL: dict[str, Any] = {"size": "small"} if IPYVUETIFY_V3 else {"small": True}
@@ -30,10 +32,24 @@ def png_bytes(fig) -> bytes:
 
 @solara.component
 def MplFigure(
-    make: Callable[[], Any], dependencies: list, width: str = "100%", name: str = "figure"
+    make: Callable[[], Any],
+    dependencies: list,
+    width: str = "100%",
+    name: str = "figure",
+    rc: dict[str, Any] | None = None,
 ):
-    """A matplotlib figure from `make()`, drawn again only when `dependencies` change."""
-    data = solara.use_memo(lambda: png_bytes(make()), dependencies)
+    """A matplotlib figure from `make()`, drawn again only when `dependencies` change.
+
+    `rc` (fonts: `experiments.dashboard.i18n.figure_rc`) is in force while the figure is built
+    and saved, in this session: Solara keeps matplotlib's settings per session, so fonts are
+    set per figure, not once per process.
+    """
+
+    def draw() -> bytes:
+        with figure_fonts(rc or {}):
+            return png_bytes(make())
+
+    data = solara.use_memo(draw, [*dependencies, repr(rc)])
     solara.Image(data, format="png", width=width, classes=[f"fig-{name}"])
 
 

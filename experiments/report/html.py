@@ -15,6 +15,7 @@ from experiments.report.labels import (
     GROUPS,
     HEADLINE,
     Metric,
+    experiment_label,
     group_name,
     mentions_baseline,
     money_unit,
@@ -224,7 +225,7 @@ def page(
     """
     lang = data.lang
     man = data.results.manifest
-    name = man.get("experiment", data.results.path.name)
+    name = experiment_label(man, lang, data.results.path.name)
     desc = (man.get("description") or "").strip()
     base_label = (
         data.labels[next(iter(sorted(data.baseline_arms, key=data.arms.index)))]

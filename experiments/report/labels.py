@@ -316,6 +316,18 @@ def scenario_labels(manifest: dict[str, Any], scenarios: list[str], lang: str) -
     return {k: (f"{v} ({k})" if counts[v] > 1 and v != k else v) for k, v in out.items()}
 
 
+def experiment_label(manifest: dict[str, Any], lang: str, fallback: str = "") -> str:
+    """An experiment's human title: `label_zh` / `label_en` of its file, else its name in words
+    ("linkage_modes" -> "Linkage modes"), never the bare id when a label exists."""
+    spec = manifest.get("spec") or {}
+    label = spec.get(f"label_{lang}") or spec.get("label_en")
+    if label:
+        return str(label)
+    name = str(manifest.get("experiment") or fallback)
+    words = name.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:] if words else name
+
+
 def mentions_baseline(label: str) -> bool:
     """Whether a display name already says it is the baseline."""
     return "baseline" in label.lower() or "基线" in label

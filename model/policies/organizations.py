@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import Field
 
 from model.agents import WEEK, ServiceStaff, SocialOrganization, SocialWorker
 from model.needs import MET
@@ -124,6 +125,9 @@ class Cultivation(Policy):
 
 # ====================================================================== purchase
 class PurchaseParams(PolicyParams):
+    enabled: bool = Field(
+        True, description="Switch the policy on (on by default: a typical street does this today)."
+    )
     project_purchase: bool = P(
         True,
         None,
@@ -186,10 +190,15 @@ class PurchaseParams(PolicyParams):
         ASSUMPTION + " (range 2-8)",
     )
     contract_weeks: int = P(
-        52, 4, 520, "weeks", "Contract duration.", "CALIBRATION.md: one-year cycles"
+        52, 4, 520, "weeks", "Contract duration.", "docs/sources.md: one-year cycles"
     )
     payment_weeks: int = P(
-        4, 1, 52, "weeks", "Payment interval (monthly, against delivered hours).", "DESIGN.md"
+        4,
+        1,
+        52,
+        "weeks",
+        "Payment interval (monthly, against delivered hours).",
+        "docs/sources.md (design): paid monthly",
     )
     fixed_share: float = P(
         0.6,
@@ -205,7 +214,7 @@ class PurchaseParams(PolicyParams):
         1e7,
         "yuan/post-year",
         "Price of one purchased social-work post.",
-        "CALIBRATION.md: 80,000 (range 60,000-150,000)",
+        "docs/sources.md: 80,000 (range 60,000-150,000)",
     )
     venture_grant: float = P(
         50_000.0,
@@ -213,7 +222,7 @@ class PurchaseParams(PolicyParams):
         1e7,
         "yuan",
         "One venture-philanthropy grant.",
-        "CALIBRATION.md: 50,000 (range 10,000-100,000)",
+        "docs/sources.md: 50,000 (range 10,000-100,000)",
     )
 
 
@@ -491,6 +500,9 @@ class ProjectTeams(Policy):
 
 # ====================================================================== evaluation
 class EvaluationParams(PolicyParams):
+    enabled: bool = Field(
+        True, description="Switch the policy on (on by default: a typical street does this today)."
+    )
     cost: float = P(
         8_000.0,
         0,
@@ -513,7 +525,7 @@ class EvaluationParams(PolicyParams):
         100,
         "points",
         "Excellent from this score.",
-        "CALIBRATION.md: provincial evaluation rules",
+        "docs/sources.md: provincial evaluation rules",
     )
     good: float = P(
         75.0,
@@ -521,7 +533,7 @@ class EvaluationParams(PolicyParams):
         100,
         "points",
         "Good from this score.",
-        "CALIBRATION.md: provincial evaluation rules",
+        "docs/sources.md: provincial evaluation rules",
     )
     pass_mark: float = P(
         60.0,
@@ -529,7 +541,7 @@ class EvaluationParams(PolicyParams):
         100,
         "points",
         "Below this a contract fails; the organization is barred next round.",
-        "CALIBRATION.md: provincial evaluation rules",
+        "docs/sources.md: provincial evaluation rules",
     )
     bonus_excellent: float = P(
         0.1, 0, 1, "score", "Bid-score bonus next round for an excellent evaluation.", ASSUMPTION

@@ -21,6 +21,9 @@ MAX_STAR_HOURS = 100_000.0  # hours; far beyond any scheme (the national top sta
 
 
 class VolunteerMgmtParams(PolicyParams):
+    enabled: bool = Field(
+        True, description="Switch the policy on (on by default: a typical street does this today)."
+    )
     star_hours: list[float] = Field(
         [5.0, 20.0, 50.0, 100.0, 200.0],
         description="Service-record hours for 1 to 5 stars (community star scheme; assumption: the national standard uses 100/300/600/1000/1500).",
@@ -32,7 +35,7 @@ class VolunteerMgmtParams(PolicyParams):
         1,
         "multiplier",
         "Dropout hazard of volunteers with at least one star (recognition), x.",
-        "CALIBRATION.md: recognition predicts retention; size is an assumption (range 0.4-0.9)",
+        "docs/sources.md: recognition predicts retention; size is an assumption (range 0.4-0.9)",
     )
     training_rate: float = P(
         0.005,
@@ -57,9 +60,7 @@ class VolunteerMgmtParams(PolicyParams):
         if any(b <= a for a, b in zip(v, v[1:], strict=False)) or any(x <= 0 for x in v):
             raise ValueError("star_hours must be positive and strictly increasing")
         if len(v) > MAX_STARS or any(x > MAX_STAR_HOURS for x in v):
-            raise ValueError(
-                f"at most {MAX_STARS} levels of at most {MAX_STAR_HOURS:g} hours"
-            )
+            raise ValueError(f"at most {MAX_STARS} levels of at most {MAX_STAR_HOURS:g} hours")
         return v
 
 
@@ -85,14 +86,14 @@ class VolunteerManagement(Policy):
 
 
 class TimeBankParams(PolicyParams):
-    cap: float = P(1500.0, 1, 1e6, "hours", "Account cap.", "CALIBRATION.md: Nanjing, 1,500 h")
+    cap: float = P(1500.0, 1, 1e6, "hours", "Account cap.", "docs/sources.md: Nanjing, 1,500 h")
     portable: bool = P(
         False,
         None,
         None,
         "switch",
         "Credits redeemable in any community (通存通兑).",
-        "CALIBRATION.md: non-portability is the main complaint",
+        "docs/sources.md: non-portability is the main complaint",
     )
     redeem_share: float = P(
         0.1,
@@ -100,7 +101,7 @@ class TimeBankParams(PolicyParams):
         1,
         "share",
         "Chance a holder with enough credit redeems it for a need.",
-        "CALIBRATION.md: withdrawals are rare (range 0.01-0.5)",
+        "docs/sources.md: withdrawals are rare (range 0.01-0.5)",
     )
     shadow_price: float = P(
         30.0,
@@ -147,7 +148,7 @@ class TimeBankParams(PolicyParams):
         description="Need types whose service hours earn credit (Nanjing's bank covers elder care: 生活照料, 精神抚慰); empty: every type.",
         json_schema_extra={
             "unit": "need types",
-            "source": "CALIBRATION.md: Nanjing time bank (elder care)",
+            "source": "docs/sources.md: Nanjing time bank (elder care)",
         },
     )
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from model.schema import ASSUMPTION, CHANNELS, GROUPS, P, Section  # noqa: E402,F401
+from model.schema import ASSUMPTION, CHANNELS, GROUPS, LEVER, SETTING, P, Section  # noqa: E402,F401
 
 
 class RunParams(Section):
@@ -31,7 +31,8 @@ class RunParams(Section):
         2600,
         "weeks",
         "Weeks excluded from summary metrics (the system fills up).",
-        ASSUMPTION + "; range 0-104",
+        ASSUMPTION,
+        plausible=(0.0, 104),
     )
 
 
@@ -53,7 +54,8 @@ class GroupShares(Section):
         1,
         "share",
         "Migrant workers (外来务工人员).",
-        ASSUMPTION + " (urban street; range 0.05-0.35)",
+        ASSUMPTION + " (urban street)",
+        plausible=(0.05, 0.35),
     )
     disabled: float = P(
         0.06,
@@ -64,7 +66,13 @@ class GroupShares(Section):
         "CDPF 2006 survey: 85 million, about 6.3% of the population",
     )
     low_income: float = P(
-        0.03, 0, 1, "share", "Low-income families (低保/低收入).", ASSUMPTION + " (range 0.01-0.08)"
+        0.03,
+        0,
+        1,
+        "share",
+        "Low-income families (低保/低收入).",
+        ASSUMPTION,
+        plausible=(0.01, 0.08),
     )
 
     @model_validator(mode="after")
@@ -82,7 +90,7 @@ class StreetParams(Section):
         200,
         "communities",
         "Communities (社区) in the street (街道).",
-        ASSUMPTION + " (a typical urban street has 8-15)",
+        SETTING + " (a typical urban street has 8-15)",
     )
     n_residents: int = P(
         50_000,
@@ -90,7 +98,7 @@ class StreetParams(Section):
         5_000_000,
         "residents",
         "Residents in the street.",
-        ASSUMPTION + " (urban streets: 30,000-100,000)",
+        SETTING + " (urban streets: 30,000-100,000)",
     )
     community_size_cv: float = P(
         0.3,
@@ -98,7 +106,8 @@ class StreetParams(Section):
         1,
         "ratio",
         "Coefficient of variation of community sizes.",
-        ASSUMPTION + " (range 0-0.6)",
+        ASSUMPTION,
+        plausible=(0.0, 0.6),
     )
     groups: GroupShares = Field(
         default_factory=GroupShares, description="Resident group shares; the rest are 'general'."
@@ -109,7 +118,8 @@ class StreetParams(Section):
         10_000,
         "hours/week",
         "Activity-room hours per community per week (服务用房); group activities compete for them.",
-        ASSUMPTION + " (range 20-200)",
+        ASSUMPTION,
+        plausible=(20, 200),
     )
     activity_group_size: float = P(
         8.0,
@@ -117,7 +127,8 @@ class StreetParams(Section):
         100,
         "residents",
         "Residents served together in one group activity.",
-        ASSUMPTION + " (range 4-20)",
+        ASSUMPTION,
+        plausible=(4, 20),
     )
     initial_trust: float = P(
         0.5,
@@ -125,7 +136,8 @@ class StreetParams(Section):
         1,
         "0-1",
         "Mean initial trust of residents in community services.",
-        ASSUMPTION + " (range 0.3-0.7)",
+        ASSUMPTION,
+        plausible=(0.3, 0.7),
     )
     trust_gain: float = P(
         0.05,
@@ -133,7 +145,8 @@ class StreetParams(Section):
         1,
         "per need",
         "Trust gained when a need is met (times quality).",
-        ASSUMPTION + " (range 0.01-0.1)",
+        ASSUMPTION,
+        plausible=(0.01, 0.1),
     )
     trust_loss: float = P(
         0.08,
@@ -141,7 +154,8 @@ class StreetParams(Section):
         1,
         "per need",
         "Trust lost when a need is abandoned.",
-        ASSUMPTION + " (range 0.02-0.15)",
+        ASSUMPTION,
+        plausible=(0.02, 0.15),
     )
 
 
@@ -326,7 +340,8 @@ class ServiceParams(Section):
         3,
         "log-sd",
         "Shape of the lognormal service time.",
-        ASSUMPTION + " (range 0.2-1.0)",
+        ASSUMPTION,
+        plausible=(0.2, 1),
     )
     patience_dist: Literal["exponential", "fixed", "none"] = Field(
         "exponential",
@@ -338,7 +353,8 @@ class ServiceParams(Section):
         1000,
         "hours",
         "Delay before a need reaches providers without the information platform (word of mouth, the residents' committee).",
-        ASSUMPTION + " (range 12-120)",
+        ASSUMPTION,
+        plausible=(12, 120),
     )
     below_level_quality: float = P(
         0.4,
@@ -346,7 +362,8 @@ class ServiceParams(Section):
         1,
         "0-1",
         "Service quality when the provider's skill is below the need's level.",
-        ASSUMPTION + " (range 0.2-0.7)",
+        ASSUMPTION,
+        plausible=(0.2, 0.7),
     )
     fallback_wait_hours: float = P(
         120.0,
@@ -354,14 +371,21 @@ class ServiceParams(Section):
         10_000,
         "hours",
         "After this wait, a need with no adequate provider in reach is served below level by whoever is free.",
-        ASSUMPTION + " (range 24-336)",
+        ASSUMPTION,
+        plausible=(24, 336),
     )
     sw_takes_level0: bool = Field(
         False,
         description="Whether social workers also take level-0 chores (usually not: professional time is scarce).",
     )
     quality_mean: float = P(
-        0.8, 0, 1, "0-1", "Mean intrinsic quality of providers.", ASSUMPTION + " (range 0.6-0.9)"
+        0.8,
+        0,
+        1,
+        "0-1",
+        "Mean intrinsic quality of providers.",
+        ASSUMPTION,
+        plausible=(0.6, 0.9),
     )
     quality_sd: float = P(
         0.1,
@@ -369,7 +393,8 @@ class ServiceParams(Section):
         0.5,
         "0-1",
         "Spread of intrinsic provider quality.",
-        ASSUMPTION + " (range 0.05-0.2)",
+        ASSUMPTION,
+        plausible=(0.05, 0.2),
     )
     rating_noise: float = P(
         0.1,
@@ -377,7 +402,8 @@ class ServiceParams(Section):
         1,
         "0-1",
         "Noise of a resident's rating around the quality received.",
-        ASSUMPTION + " (range 0.05-0.3)",
+        ASSUMPTION,
+        plausible=(0.05, 0.3),
     )
     reputation_alpha: float = P(
         0.1,
@@ -385,12 +411,21 @@ class ServiceParams(Section):
         1,
         "weight",
         "Weight of the newest rating in a provider's exponentially weighted reputation.",
-        ASSUMPTION + " (range 0.05-0.3)",
+        ASSUMPTION,
+        plausible=(0.05, 0.3),
     )
     shift_start_hour: float = P(
-        9.0, 0, 23, "hour of day", "When daily shifts of paid staff start.", ASSUMPTION
+        9.0,
+        0,
+        23,
+        "hour of day",
+        "When daily shifts of paid staff start.",
+        ASSUMPTION,
+        plausible=(8, 10),
     )
-    work_days: int = P(5, 1, 7, "days/week", "Working days of paid staff.", ASSUMPTION)
+    work_days: int = P(
+        5, 1, 7, "days/week", "Working days of paid staff.", ASSUMPTION, plausible=(5, 6)
+    )
 
 
 class ProviderParams(Section):
@@ -400,7 +435,8 @@ class ProviderParams(Section):
         100,
         "per 10,000 residents",
         "Certified social workers living or working in the street (labour pool).",
-        "docs/sources.md: 931k certified SWs in 2022, about 6.6 per 10,000 (range 2-20)",
+        "docs/sources.md: 931k certified SWs in 2022, about 6.6 per 10,000",
+        plausible=(2, 20),
     )
     sw_hours: float = P(
         40.0,
@@ -408,7 +444,9 @@ class ProviderParams(Section):
         168,
         "hours/week",
         "Working hours of a social worker.",
-        ASSUMPTION + " (standard week)",
+        ASSUMPTION
+        + " (standard week; docs/sources.md: English social workers worked 46 h against 37 contracted)",
+        plausible=(37, 46),
     )
     sw_admin_share: float = P(
         0.3,
@@ -416,7 +454,8 @@ class ProviderParams(Section):
         0.95,
         "share",
         "Share of a social worker's hours lost to administration.",
-        ASSUMPTION + " (range 0.1-0.6)",
+        ASSUMPTION,
+        plausible=(0.1, 0.6),
     )
     sw_salary: float = P(
         80_000.0,
@@ -432,7 +471,8 @@ class ProviderParams(Section):
         1e7,
         "yuan/year",
         "Employer cost of non-professional service staff.",
-        ASSUMPTION + " (range 36,000-70,000)",
+        ASSUMPTION,
+        plausible=(36000, 70000),
     )
     cw_per_community: float = P(
         5.1,
@@ -443,7 +483,13 @@ class ProviderParams(Section):
         "docs/sources.md: 96,693 committees, about 5.1 members each (2014)",
     )
     cw_hours: float = P(
-        40.0, 1, 168, "hours/week", "Working hours of a community worker.", ASSUMPTION
+        40.0,
+        1,
+        168,
+        "hours/week",
+        "Working hours of a community worker.",
+        ASSUMPTION,
+        plausible=(37, 46),
     )
     cw_service_days: int = P(
         2,
@@ -451,7 +497,8 @@ class ProviderParams(Section):
         7,
         "days/week",
         "Days a week a community worker holds service hours (the rest of the week is administration).",
-        ASSUMPTION + " (range 1-5)",
+        ASSUMPTION,
+        plausible=(1, 5),
     )
     cw_admin_share: float = P(
         0.85,
@@ -459,7 +506,8 @@ class ProviderParams(Section):
         1,
         "share",
         "Share of a community worker's hours spent on administration (行政化).",
-        ASSUMPTION + " (range 0.6-0.95)",
+        ASSUMPTION,
+        plausible=(0.6, 0.95),
     )
     embedded_orgs: int = P(
         4,
@@ -467,7 +515,8 @@ class ProviderParams(Section):
         1000,
         "organizations",
         "Embedded social-work agencies (嵌入式) active in the street at start.",
-        ASSUMPTION + " (range 1-10)",
+        ASSUMPTION,
+        plausible=(1, 10),
     )
     endogenous_orgs_per_community: float = P(
         1.0,
@@ -475,7 +524,8 @@ class ProviderParams(Section):
         50,
         "organizations",
         "Community social organizations (内生性) per community at start.",
-        ASSUMPTION + " (MCA: >1.75 million nationally, about 3 per community; range 0.5-5)",
+        ASSUMPTION + " (MCA: >1.75 million nationally, about 3 per community)",
+        plausible=(0.5, 5),
     )
     embedded_core_sw: int = P(
         2,
@@ -483,7 +533,8 @@ class ProviderParams(Section):
         100,
         "social workers",
         "Social workers an embedded agency keeps on its own funds.",
-        ASSUMPTION + " (range 0-5)",
+        ASSUMPTION,
+        plausible=(0.0, 5),
     )
     embedded_reserve: float = P(
         150_000.0,
@@ -491,7 +542,8 @@ class ProviderParams(Section):
         1e9,
         "yuan",
         "Starting funds of an embedded agency.",
-        ASSUMPTION + " (range 50,000-500,000)",
+        ASSUMPTION,
+        plausible=(50000, 500000),
     )
     endogenous_reserve: float = P(
         10_000.0,
@@ -499,7 +551,8 @@ class ProviderParams(Section):
         1e9,
         "yuan",
         "Starting funds of a community social organization.",
-        ASSUMPTION + " (range 0-50,000)",
+        ASSUMPTION,
+        plausible=(0.0, 50000),
     )
     endogenous_team: int = P(
         8,
@@ -507,7 +560,8 @@ class ProviderParams(Section):
         1000,
         "volunteers",
         "Volunteer team of a new community social organization.",
-        ASSUMPTION + " (range 3-30)",
+        ASSUMPTION,
+        plausible=(3, 30),
     )
     donations: float = P(
         500.0,
@@ -515,7 +569,8 @@ class ProviderParams(Section):
         1e7,
         "yuan/week",
         "Donations and fees an organization raises per week.",
-        ASSUMPTION + " (range 0-3,000)",
+        ASSUMPTION,
+        plausible=(0.0, 3000),
     )
     activity_cost: float = P(
         150.0,
@@ -523,7 +578,8 @@ class ProviderParams(Section):
         1e6,
         "yuan/week",
         "Running cost of a community social organization (activities, materials).",
-        ASSUMPTION + " (range 50-500)",
+        ASSUMPTION,
+        plausible=(50, 500),
     )
     closure_weeks: int = P(
         13,
@@ -531,7 +587,8 @@ class ProviderParams(Section):
         520,
         "weeks",
         "An organization closes after this many weeks with negative funds.",
-        ASSUMPTION + " (range 4-26)",
+        ASSUMPTION,
+        plausible=(4, 26),
     )
 
 
@@ -542,7 +599,8 @@ class VolunteerParams(Section):
         1,
         "share of residents",
         "Registered volunteers at start.",
-        "docs/sources.md: 169 million registered, 0.12 (range 0.05-0.25)",
+        "docs/sources.md: 169 million registered, 0.12",
+        plausible=(0.05, 0.25),
     )
     active_share: float = P(
         0.4,
@@ -550,7 +608,8 @@ class VolunteerParams(Section):
         1,
         "share of registered",
         "Active share of registered volunteers at start.",
-        "docs/sources.md: 0.4 (range 0.25-0.6)",
+        "docs/sources.md: 0.4",
+        plausible=(0.25, 0.6),
     )
     hours_min: float = P(
         1.0,
@@ -574,7 +633,8 @@ class VolunteerParams(Section):
         1,
         "probability/week",
         "Chance an active volunteer serves in a given week.",
-        "Calibrated to docs/sources.md: 4.2-13 hours per registered volunteer per year (range 0.05-0.5)",
+        "Calibrated to docs/sources.md: 4.2-13 hours per registered volunteer per year",
+        plausible=(0.05, 0.5),
     )
     retention_annual: float = P(
         0.65,
@@ -582,7 +642,8 @@ class VolunteerParams(Section):
         1,
         "share/year",
         "Annual retention of active volunteers with no recognition, supervision or credits.",
-        "docs/sources.md: about 65% (range 0.5-0.8)",
+        "docs/sources.md: about 65%",
+        plausible=(0.5, 0.8),
     )
     tenure_effect: float = P(
         0.1,
@@ -590,7 +651,8 @@ class VolunteerParams(Section):
         2,
         "per year of tenure",
         "Dropout hazard falls as exp(-effect x tenure years).",
-        "docs/sources.md: dropout hazard falls with tenure; size is an assumption (range 0-0.3)",
+        "docs/sources.md: dropout hazard falls with tenure; size is an assumption",
+        plausible=(0.0, 0.3),
     )
     recruitment_rate: float = P(
         0.0004,
@@ -598,7 +660,8 @@ class VolunteerParams(Section):
         0.1,
         "per resident-week",
         "Chance a resident (not an active volunteer) becomes active, at trust 0.5.",
-        ASSUMPTION + " (sized to keep the active pool steady; range 0.0001-0.001)",
+        ASSUMPTION + " (sized to keep the active pool steady)",
+        plausible=(0.0001, 0.001),
     )
     initial_skill1_share: float = P(
         0.1,
@@ -606,7 +669,8 @@ class VolunteerParams(Section):
         1,
         "share",
         "Active volunteers trained to skill 1 at start.",
-        ASSUMPTION + " (range 0-0.3)",
+        ASSUMPTION,
+        plausible=(0.0, 0.3),
     )
 
 
@@ -619,32 +683,26 @@ class BudgetAllocation(Section):
     must add up to 1 (within `SHARE_TOLERANCE`)."""
 
     procurement: float = P(
-        0.55, 0, 1, "share", "Competitive project procurement (项目购买).", ASSUMPTION
+        0.55, 0, 1, "share", "Competitive project procurement (项目购买).", LEVER
     )
-    posts: float = P(
-        0.35, 0, 1, "share", "Post purchase (岗位购买) of social-work posts.", ASSUMPTION
-    )
-    venture: float = P(
-        0.05, 0, 1, "share", "Venture-philanthropy seed grants (公益创投).", ASSUMPTION
-    )
+    posts: float = P(0.35, 0, 1, "share", "Post purchase (岗位购买) of social-work posts.", LEVER)
+    venture: float = P(0.05, 0, 1, "share", "Venture-philanthropy seed grants (公益创投).", LEVER)
     incubation: float = P(
         0.0,
         0,
         1,
         "share",
         "Incubation support for community social organizations (孵化).",
-        ASSUMPTION,
+        LEVER,
     )
-    timebank: float = P(
-        0.0, 0, 1, "share", "Time-bank subsidy and backstop (时间储蓄).", ASSUMPTION
-    )
+    timebank: float = P(0.0, 0, 1, "share", "Time-bank subsidy and backstop (时间储蓄).", LEVER)
     block_grant: float = P(
         0.05,
         0,
         1,
         "share",
         "Block grants to residents' committees, spent on their own staff.",
-        ASSUMPTION,
+        LEVER,
     )
 
     @model_validator(mode="after")
@@ -665,8 +723,8 @@ class FundingParams(Section):
         1e10,
         "yuan/year",
         "Special fund (专项资金) of the street for community services.",
-        ASSUMPTION
-        + " (docs/sources.md: about 146k yuan per station per year; range 0.5-5 million)",
+        ASSUMPTION + " (docs/sources.md: about 146k yuan per station per year)",
+        plausible=(500000, 5000000),
     )
     lottery_fund: float = P(
         600_000.0,
@@ -674,7 +732,8 @@ class FundingParams(Section):
         1e10,
         "yuan/year",
         "Lottery welfare fund (福利彩票公益金) contribution.",
-        ASSUMPTION + " (range 0-2 million)",
+        ASSUMPTION,
+        plausible=(0.0, 2000000),
     )
     allocation: BudgetAllocation = Field(default_factory=BudgetAllocation)
 

@@ -24,12 +24,70 @@ CHANNELS: tuple[str, ...] = (
 """Spending channels of the government budget (DESIGN.md, plus block grants to communities)."""
 
 ASSUMPTION = "assumption"
+"""Source of a number no publication gives: it must carry a plausible range (`P(plausible=...)`)."""
+
+LEVER = "lever: a decision of the street or the government, not an uncertainty"
+"""Source of a decision (allocation shares, switches of a mechanism's variant)."""
+
+SETTING = "setting: describes the street being modelled (give your own)"
+"""Source of a description of the street (its size, its communities)."""
+
+DISTRIBUTIONS = ("uniform", "loguniform", "triangular")
+"""How a plausible range is sampled: uniform, log-uniform, or triangular with its mode at the
+default."""
 
 
-def P(default: Any, lo: float | None, hi: float | None, unit: str, desc: str, source: str) -> Any:
-    """A documented parameter: default, inclusive valid range, unit and source."""
-    extra = {"unit": unit, "source": source}
+def P(
+    default: Any,
+    lo: float | None,
+    hi: float | None,
+    unit: str,
+    desc: str,
+    source: str,
+    *,
+    plausible: tuple[float, float] | None = None,
+    dist: str = "uniform",
+) -> Any:
+    """A documented parameter: default, inclusive valid range, unit and source.
+
+    Args:
+        default: The default value.
+        lo: Least valid value (inclusive), or None.
+        hi: Largest valid value (inclusive), or None.
+        unit: Unit of the value.
+        desc: What it is.
+        source: Where the default comes from: a figure in docs/sources.md, `ASSUMPTION`,
+            `LEVER` or `SETTING`.
+        plausible: The range of values that are plausible where nobody knows the number (an
+            uncertainty of robustness studies, EMA's sense); required when the source is an
+            assumption. Must lie within [lo, hi] and contain the default.
+        dist: How the plausible range is sampled (`DISTRIBUTIONS`).
+    """
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if plausible is not None:
+        a, b = float(plausible[0]), float(plausible[1])
+        if not a < b:
+            raise ValueError(f"plausible range must be (low, high) with low < high: {plausible}")
+        if (lo is not None and a < lo) or (hi is not None and b > hi):
+            raise ValueError(f"plausible range {plausible} outside the valid range [{lo}, {hi}]")
+        if not isinstance(default, bool) and not a <= default <= b:
+            raise ValueError(f"default {default} outside its plausible range {plausible}")
+        if dist not in DISTRIBUTIONS:
+            raise ValueError(f"dist must be one of {DISTRIBUTIONS}, got {dist!r}")
+        if dist == "loguniform" and a <= 0:
+            raise ValueError("a log-uniform plausible range needs a positive low end")
+        extra["plausible"] = [a, b]
+        extra["dist"] = dist
     return Field(default, ge=lo, le=hi, description=desc, json_schema_extra=extra)
+
+
+def plausible_range(field: Any) -> tuple[float, float, str] | None:
+    """A field's plausible range and distribution (`P(plausible=...)`), or None."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if "plausible" not in extra:
+        return None
+    a, b = extra["plausible"]
+    return float(a), float(b), str(extra.get("dist", "uniform"))
 
 
 def _takes_number(annotation: Any) -> bool:

@@ -12,7 +12,7 @@ from model.agents import WEEK, ServiceStaff, SocialOrganization, SocialWorker
 from model.needs import MET
 from model.policies.base import Policy, PolicyParams
 from model.residents import V_REGISTERED
-from model.schema import ASSUMPTION, P
+from model.schema import ASSUMPTION, LEVER, P
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.model import LinkageModel
@@ -28,7 +28,8 @@ class CultivationParams(PolicyParams):
         5,
         "per leader-year",
         "Organizations founded per resident leader per year, before incubation and registration ease.",
-        ASSUMPTION + " (range 0.01-0.2)",
+        ASSUMPTION,
+        plausible=(0.01, 0.2),
     )
     incubation: float = P(
         0.5,
@@ -36,7 +37,8 @@ class CultivationParams(PolicyParams):
         3,
         "multiplier",
         "Incubation support: founding rate x (1 + incubation); also capacity growth of incubated organizations.",
-        ASSUMPTION + " (range 0-2)",
+        ASSUMPTION,
+        plausible=(0.0, 2),
     )
     registration_ease: float = P(
         0.5,
@@ -44,7 +46,7 @@ class CultivationParams(PolicyParams):
         1,
         "0-1",
         "Simpler registration (简化登记): founding x (0.5 + ease); entry cost x (1 - ease).",
-        ASSUMPTION + " (0 strict registration, 1 filing only)",
+        LEVER + " (0 strict registration, 1 filing only)",
     )
     registration_cost: float = P(
         8_000.0,
@@ -52,7 +54,8 @@ class CultivationParams(PolicyParams):
         1e7,
         "yuan",
         "Entry cost of registering an organization at strict registration.",
-        ASSUMPTION + " (range 2,000-20,000)",
+        ASSUMPTION,
+        plausible=(2000, 20000),
     )
     incubation_cost: float = P(
         20_000.0,
@@ -60,7 +63,8 @@ class CultivationParams(PolicyParams):
         1e7,
         "yuan/org-year",
         "Incubation support per incubated organization per year (channel incubation).",
-        ASSUMPTION + " (range 10,000-50,000)",
+        ASSUMPTION,
+        plausible=(10000, 50000),
     )
     growth_rate: float = P(
         0.02,
@@ -68,7 +72,8 @@ class CultivationParams(PolicyParams):
         1,
         "probability/week",
         "Weekly chance that an incubated organization trains a team member to skill 1 and recruits one more.",
-        ASSUMPTION + " (range 0-0.05)",
+        ASSUMPTION,
+        plausible=(0.0, 0.05),
     )
 
 
@@ -153,7 +158,13 @@ class PurchaseParams(PolicyParams):
         "seed",
     )
     w_price: float = P(
-        0.4, 0, 1, "weight", "Weight of price in the bid score.", ASSUMPTION + " (range 0.2-0.6)"
+        0.4,
+        0,
+        1,
+        "weight",
+        "Weight of price in the bid score.",
+        ASSUMPTION,
+        plausible=(0.2, 0.6),
     )
     w_quality: float = P(
         0.3,
@@ -161,17 +172,23 @@ class PurchaseParams(PolicyParams):
         1,
         "weight",
         "Weight of the buyer's quality assessment in the bid score.",
-        ASSUMPTION + " (range 0.2-0.5)",
+        ASSUMPTION,
+        plausible=(0.2, 0.5),
     )
-    markup_min: float = P(0.05, 0, 2, "share", "Least markup of a bid over cost.", ASSUMPTION)
-    markup_max: float = P(0.3, 0, 2, "share", "Largest markup of a bid over cost.", ASSUMPTION)
+    markup_min: float = P(
+        0.05, 0, 2, "share", "Least markup of a bid over cost.", ASSUMPTION, plausible=(0, 0.15)
+    )
+    markup_max: float = P(
+        0.3, 0, 2, "share", "Largest markup of a bid over cost.", ASSUMPTION, plausible=(0.15, 0.5)
+    )
     expected_utilization: float = P(
         0.75,
         0.1,
         1,
         "share",
         "Utilization bidders expect when pricing an hour.",
-        ASSUMPTION + " (range 0.5-0.9)",
+        ASSUMPTION,
+        plausible=(0.5, 0.9),
     )
     assessment_noise: float = P(
         0.1,
@@ -179,7 +196,8 @@ class PurchaseParams(PolicyParams):
         1,
         "0-1",
         "Noise of the buyer's guess of an organization's quality.",
-        ASSUMPTION + " (range 0.05-0.2)",
+        ASSUMPTION,
+        plausible=(0.05, 0.2),
     )
     max_projects: int = P(
         4,
@@ -187,7 +205,8 @@ class PurchaseParams(PolicyParams):
         100,
         "projects",
         "Most projects one embedded agency can hold at once (community organizations: 1).",
-        ASSUMPTION + " (range 2-8)",
+        ASSUMPTION,
+        plausible=(2, 8),
     )
     contract_weeks: int = P(
         52, 4, 520, "weeks", "Contract duration.", "docs/sources.md: one-year cycles"
@@ -206,7 +225,8 @@ class PurchaseParams(PolicyParams):
         1,
         "share",
         "Share of each instalment paid as a fixed base (分期拨付); the rest pays delivered hours at the bid price.",
-        ASSUMPTION + " (range 0-0.8)",
+        ASSUMPTION,
+        plausible=(0.0, 0.8),
     )
     post_price: float = P(
         80_000.0,
@@ -214,7 +234,8 @@ class PurchaseParams(PolicyParams):
         1e7,
         "yuan/post-year",
         "Price of one purchased social-work post.",
-        "docs/sources.md: 80,000 (range 60,000-150,000)",
+        "docs/sources.md: 80,000",
+        plausible=(60000, 150000),
     )
     venture_grant: float = P(
         50_000.0,
@@ -222,7 +243,8 @@ class PurchaseParams(PolicyParams):
         1e7,
         "yuan",
         "One venture-philanthropy grant.",
-        "docs/sources.md: 50,000 (range 10,000-100,000)",
+        "docs/sources.md: 50,000",
+        plausible=(10000, 100000),
     )
 
 
@@ -453,7 +475,8 @@ class ProjectTeamsParams(PolicyParams):
         1000,
         "volunteers",
         "Registered but inactive volunteers a new project mobilizes into its team.",
-        ASSUMPTION + " (range 5-30)",
+        ASSUMPTION,
+        plausible=(5, 30),
     )
     hazard_mult: float = P(
         0.85,
@@ -461,7 +484,8 @@ class ProjectTeamsParams(PolicyParams):
         1,
         "multiplier",
         "Dropout hazard of team volunteers supervised by the project (x).",
-        ASSUMPTION + " (range 0.7-1)",
+        ASSUMPTION,
+        plausible=(0.7, 1),
     )
 
 
@@ -509,7 +533,8 @@ class EvaluationParams(PolicyParams):
         1e7,
         "yuan/evaluation",
         "Cost of one third-party evaluation of a contract.",
-        ASSUMPTION + " (range 3,000-20,000)",
+        ASSUMPTION,
+        plausible=(3000, 20000),
     )
     noise_sd: float = P(
         8.0,
@@ -517,7 +542,8 @@ class EvaluationParams(PolicyParams):
         50,
         "points",
         "Measurement noise of the 100-point score.",
-        ASSUMPTION + " (range 3-15)",
+        ASSUMPTION,
+        plausible=(3, 15),
     )
     excellent: float = P(
         85.0,
@@ -544,10 +570,22 @@ class EvaluationParams(PolicyParams):
         "docs/sources.md: provincial evaluation rules",
     )
     bonus_excellent: float = P(
-        0.1, 0, 1, "score", "Bid-score bonus next round for an excellent evaluation.", ASSUMPTION
+        0.1,
+        0,
+        1,
+        "score",
+        "Bid-score bonus next round for an excellent evaluation.",
+        ASSUMPTION,
+        plausible=(0.02, 0.2),
     )
     bonus_good: float = P(
-        0.05, 0, 1, "score", "Bid-score bonus next round for a good evaluation.", ASSUMPTION
+        0.05,
+        0,
+        1,
+        "score",
+        "Bid-score bonus next round for a good evaluation.",
+        ASSUMPTION,
+        plausible=(0.01, 0.1),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from model.policies.base import Policy, PolicyParams
-from model.schema import ASSUMPTION, P
+from model.schema import ASSUMPTION, LEVER, P
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.model import LinkageModel
@@ -18,7 +18,8 @@ class PlatformParams(PolicyParams):
         1000,
         "hours",
         "Matching delay with the platform (needs reach providers in hours, not days).",
-        ASSUMPTION + " (range 1-24)",
+        ASSUMPTION,
+        plausible=(1, 24),
     )
     discovery: float = P(
         0.03,
@@ -26,7 +27,8 @@ class PlatformParams(PolicyParams):
         1,
         "probability/week",
         "Extra weekly chance that a hidden need surfaces through the platform.",
-        ASSUMPTION + " (range 0-0.1)",
+        ASSUMPTION,
+        plausible=(0.0, 0.1),
     )
     cost_per_10k: float = P(
         30_000.0,
@@ -34,7 +36,8 @@ class PlatformParams(PolicyParams):
         1e9,
         "yuan/year per 10,000 residents",
         "Operating cost of the platform, off the top of the budget (150,000 a year for the default street).",
-        ASSUMPTION + " (range 10,000-100,000)",
+        ASSUMPTION,
+        plausible=(10000, 100000),
     )
     referrals: bool = P(
         True,
@@ -42,7 +45,7 @@ class PlatformParams(PolicyParams):
         None,
         "switch",
         "The platform also carries referrals between providers.",
-        ASSUMPTION,
+        LEVER,
     )
 
 
@@ -82,7 +85,8 @@ class CreditParams(PolicyParams):
         1,
         "weight",
         "Weight of published reputation in procurement scores (replaces the buyer's guess).",
-        ASSUMPTION + " (range 0.1-0.5)",
+        ASSUMPTION,
+        plausible=(0.1, 0.5),
     )
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from model.agents import WEEK
 from model.policies.base import Policy, PolicyParams
 from model.residents import V_ACTIVE
-from model.schema import ASSUMPTION, P
+from model.schema import ASSUMPTION, LEVER, P
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.model import LinkageModel
@@ -36,7 +36,8 @@ class ProfessionalizationParams(PolicyParams):
         1,
         "probability/year",
         "Chance a community worker passes the social-work exam in a year, untrained.",
-        ASSUMPTION + " (national pass rates are about 20%; range 0.05-0.3)",
+        ASSUMPTION + " (national pass rates are about 20%)",
+        plausible=(0.05, 0.3),
     )
     training_boost: float = P(
         0.15,
@@ -44,7 +45,8 @@ class ProfessionalizationParams(PolicyParams):
         1,
         "probability/year",
         "Extra pass chance from exam training.",
-        ASSUMPTION + " (range 0-0.3)",
+        ASSUMPTION,
+        plausible=(0.0, 0.3),
     )
     transformed_admin_share: float = P(
         0.6,
@@ -52,7 +54,8 @@ class ProfessionalizationParams(PolicyParams):
         1,
         "share",
         "Administrative share of a community worker who became a community social worker.",
-        ASSUMPTION + " (range 0.4-0.85)",
+        ASSUMPTION,
+        plausible=(0.4, 0.85),
     )
     graduates_per_10k: float = P(
         0.5,
@@ -60,7 +63,8 @@ class ProfessionalizationParams(PolicyParams):
         20,
         "per 10,000 residents per year",
         "Social-work graduates recruited into the street's labour pool each year.",
-        ASSUMPTION + " (range 0-2)",
+        ASSUMPTION,
+        plausible=(0.0, 2),
     )
 
 
@@ -99,7 +103,8 @@ class SurveysParams(PolicyParams):
         0.9,
         "share",
         "Share of a social worker's service hours spent on needs surveys and visits.",
-        ASSUMPTION + " (range 0.05-0.3)",
+        ASSUMPTION,
+        plausible=(0.05, 0.3),
     )
     discovery_per_hour: float = P(
         0.05,
@@ -107,7 +112,8 @@ class SurveysParams(PolicyParams):
         1,
         "probability/week per survey hour per 1,000 residents",
         "Weekly discovery chance of a hidden need, per weekly survey hour per 1,000 residents.",
-        ASSUMPTION + " (range 0.01-0.1)",
+        ASSUMPTION,
+        plausible=(0.01, 0.1),
     )
     leaders_per_sw: float = P(
         2.0,
@@ -115,7 +121,8 @@ class SurveysParams(PolicyParams):
         100,
         "leaders per SW-year",
         "Resident leaders (骨干) a social worker cultivates per year.",
-        ASSUMPTION + " (range 0.5-5)",
+        ASSUMPTION,
+        plausible=(0.5, 5),
     )
     recruits_per_leader: float = P(
         3.0,
@@ -123,7 +130,8 @@ class SurveysParams(PolicyParams):
         100,
         "volunteers per leader-year",
         "Volunteers a resident leader mobilizes per year.",
-        ASSUMPTION + " (range 1-6)",
+        ASSUMPTION,
+        plausible=(1, 6),
     )
 
 
@@ -180,7 +188,8 @@ class TeamBuildingParams(PolicyParams):
         1000,
         "volunteers",
         "Volunteers one embedded social worker can supervise.",
-        ASSUMPTION + " (range 5-30)",
+        ASSUMPTION,
+        plausible=(5, 30),
     )
     skill_gain: float = P(
         0.01,
@@ -188,7 +197,8 @@ class TeamBuildingParams(PolicyParams):
         1,
         "probability/week",
         "Weekly chance a supervised skill-0 volunteer reaches skill 1.",
-        ASSUMPTION + " (range 0.002-0.03)",
+        ASSUMPTION,
+        plausible=(0.002, 0.03),
     )
     hazard_mult: float = P(
         0.8,
@@ -196,7 +206,8 @@ class TeamBuildingParams(PolicyParams):
         1,
         "multiplier",
         "Dropout hazard of supervised volunteers (x).",
-        ASSUMPTION + " (range 0.6-1)",
+        ASSUMPTION,
+        plausible=(0.6, 1),
     )
     referrals: bool = P(
         True,
@@ -204,7 +215,7 @@ class TeamBuildingParams(PolicyParams):
         None,
         "switch",
         "Embedded social workers refer needs across organizations and communities.",
-        ASSUMPTION,
+        LEVER,
     )
 
 
@@ -252,7 +263,8 @@ class CoDeliveryParams(PolicyParams):
         0.9,
         "share",
         "Share of a professional case's hours an assisting volunteer takes over.",
-        ASSUMPTION + " (range 0.1-0.5)",
+        ASSUMPTION,
+        plausible=(0.1, 0.5),
     )
     learn: float = P(
         0.2,
@@ -260,7 +272,8 @@ class CoDeliveryParams(PolicyParams):
         1,
         "probability",
         "Chance an assisting skill-0 volunteer reaches skill 1 after a case.",
-        ASSUMPTION + " (range 0.05-0.4)",
+        ASSUMPTION,
+        plausible=(0.05, 0.4),
     )
 
 
@@ -281,7 +294,13 @@ class CoDelivery(Policy):
 # ====================================================================== joint meeting
 class JointMeetingParams(PolicyParams):
     interval_weeks: int = P(
-        4, 1, 52, "weeks", "Weeks between joint meetings.", ASSUMPTION + " (monthly; range 2-13)"
+        4,
+        1,
+        52,
+        "weeks",
+        "Weeks between joint meetings.",
+        ASSUMPTION + " (monthly)",
+        plausible=(2, 13),
     )
     wait_hours: float = P(
         72.0,
@@ -289,7 +308,8 @@ class JointMeetingParams(PolicyParams):
         10_000,
         "hours",
         "Needs waiting longer than this in a community queue are escalated.",
-        ASSUMPTION + " (range 24-336)",
+        ASSUMPTION,
+        plausible=(24, 336),
     )
     hours_per_attendee: float = P(
         2.0,
@@ -297,7 +317,8 @@ class JointMeetingParams(PolicyParams):
         40,
         "hours",
         "Staff hours one attendee spends per meeting (one per community and organization).",
-        ASSUMPTION + " (range 1-4)",
+        ASSUMPTION,
+        plausible=(1, 4),
     )
 
 

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from model.policies.base import Policy, PolicyParams
 from model.residents import V_ACTIVE
-from model.schema import ASSUMPTION, P
+from model.schema import ASSUMPTION, LEVER, P
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.model import LinkageModel
@@ -26,8 +26,8 @@ class VolunteerMgmtParams(PolicyParams):
     )
     star_hours: list[float] = Field(
         [5.0, 20.0, 50.0, 100.0, 200.0],
-        description="Service-record hours for 1 to 5 stars (community star scheme; assumption: the national standard uses 100/300/600/1000/1500).",
-        json_schema_extra={"unit": "hours", "source": ASSUMPTION},
+        description="Service-record hours for 1 to 5 stars (the community's star scheme; the national standard uses 100/300/600/1000/1500).",
+        json_schema_extra={"unit": "hours", "source": LEVER},
     )
     recognition_mult: float = P(
         0.6,
@@ -35,7 +35,8 @@ class VolunteerMgmtParams(PolicyParams):
         1,
         "multiplier",
         "Dropout hazard of volunteers with at least one star (recognition), x.",
-        "docs/sources.md: recognition predicts retention; size is an assumption (range 0.4-0.9)",
+        "docs/sources.md: recognition predicts retention; size is an assumption",
+        plausible=(0.4, 0.9),
     )
     training_rate: float = P(
         0.005,
@@ -43,7 +44,8 @@ class VolunteerMgmtParams(PolicyParams):
         1,
         "probability/week",
         "Weekly chance an active skill-0 volunteer is trained to skill 1.",
-        ASSUMPTION + " (range 0.001-0.02)",
+        ASSUMPTION,
+        plausible=(0.001, 0.02),
     )
     record_priority: bool = P(
         True,
@@ -101,7 +103,8 @@ class TimeBankParams(PolicyParams):
         1,
         "share",
         "Chance a holder with enough credit redeems it for a need.",
-        "docs/sources.md: withdrawals are rare (range 0.01-0.5)",
+        "docs/sources.md: withdrawals are rare",
+        plausible=(0.01, 0.5),
     )
     shadow_price: float = P(
         30.0,
@@ -109,7 +112,8 @@ class TimeBankParams(PolicyParams):
         1e4,
         "yuan/hour",
         "Shadow price of one credit hour (liability, backstop payment).",
-        ASSUMPTION + " (range 20-60)",
+        ASSUMPTION,
+        plausible=(20, 60),
     )
     expiry_weeks: int = P(
         260,
@@ -117,7 +121,8 @@ class TimeBankParams(PolicyParams):
         5200,
         "weeks",
         "A dormant account expires after this many weeks without activity (0: never).",
-        ASSUMPTION + " (range 104-520)",
+        ASSUMPTION,
+        plausible=(104, 520),
     )
     credit_hazard_mult: float = P(
         0.85,
@@ -125,7 +130,8 @@ class TimeBankParams(PolicyParams):
         1,
         "multiplier",
         "Dropout hazard of volunteers holding credit, x.",
-        ASSUMPTION + " (range 0.7-1)",
+        ASSUMPTION,
+        plausible=(0.7, 1),
     )
     subsidy_per_volunteer: float = P(
         200.0,
@@ -133,7 +139,8 @@ class TimeBankParams(PolicyParams):
         1e5,
         "yuan/active volunteer-year",
         "Coordination subsidy that fully staffs the bank.",
-        ASSUMPTION + " (range 100-500)",
+        ASSUMPTION,
+        plausible=(100, 500),
     )
     participation_boost: float = P(
         0.3,
@@ -141,7 +148,8 @@ class TimeBankParams(PolicyParams):
         5,
         "share",
         "Extra participation of volunteers when the bank is fully subsidized.",
-        ASSUMPTION + " (range 0-0.6)",
+        ASSUMPTION,
+        plausible=(0.0, 0.6),
     )
     bankable_needs: list[str] = Field(
         ["life_care", "emotional_comfort"],
@@ -194,7 +202,8 @@ class MobilizationParams(PolicyParams):
         100,
         "per 1,000 residents per year",
         "In-service party members reporting to the community (在职党员到社区报到) who become active volunteers.",
-        ASSUMPTION + " (range 1-10)",
+        ASSUMPTION,
+        plausible=(1, 10),
     )
     mutual_aid_mult: float = P(
         1.3,
@@ -202,7 +211,8 @@ class MobilizationParams(PolicyParams):
         5,
         "multiplier",
         "Neighbourhood mutual aid (邻里互助) raises everyday recruitment, x.",
-        ASSUMPTION + " (range 1-2)",
+        ASSUMPTION,
+        plausible=(1, 2),
     )
 
 

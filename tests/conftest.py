@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-from experiments.scenarios import apply_overrides, build_params, resolve  # noqa: E402
+from experiments.engine.scenarios import apply_overrides, build_params, resolve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -28,7 +28,7 @@ def compute() -> dict[str, float]:
     """The summary of the baseline run (scenario, overrides and seed above)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from experiments.scenarios import load_scenario
+    from experiments.engine.scenarios import load_scenario
     from model import LinkageModel
 
     sc = load_scenario(ROOT / SCENARIO, list(OVERRIDES))

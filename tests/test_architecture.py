@@ -1,5 +1,9 @@
-"""The architecture rules of `model/` (docs/architecture.md), checked on the source.
+"""The architecture rules (docs/architecture.md), checked on the source.
 
+- the layers of `experiments/` import only downwards: the engine imports neither the analyses
+  nor the interfaces nor the bench; the analyses never import the interfaces or the bench; the
+  bench imports of the interfaces only the dashboard's run state; nothing in the repository
+  imports a moved module by its old path, and those old paths still work, with a warning;
 - `model/` imports nothing from `experiments/` or any interface library, and never touches
   files or the terminal;
 - the subsystems (population, workforce, organizations, volunteers, time bank, finance, service
@@ -15,6 +19,7 @@ cannot pass by accident.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import textwrap
@@ -38,6 +43,41 @@ SUBSYSTEMS = (
 )
 """Modules of `model/` that own a part of the street (docs/architecture.md)."""
 
+EXPERIMENTS = ROOT / "experiments"
+LAYERS = {
+    "experiments.engine": "engine",
+    "experiments.analyses": "analyses",
+    "experiments.bench": "bench",
+    "experiments.interfaces": "interfaces",
+}
+"""Package of `experiments/` -> its layer (docs/architecture.md)."""
+MAY_IMPORT = {
+    "engine": {"model", "engine"},
+    "analyses": {"model", "engine", "analyses"},
+    "bench": {"model", "engine", "analyses", "bench"},
+    "interfaces": {"model", "engine", "analyses", "bench", "interfaces"},
+}
+"""Layer -> the layers its modules may import."""
+BENCH_MAY_ALSO_IMPORT = ("experiments.interfaces.dashboard.state",)
+"""The bench times the dashboard's live run: of the interfaces, it may import that (no UI)."""
+UI_LIBRARIES = ("solara", "ipywidgets", "ipyvue", "playwright", "argparse")
+"""Neither the engine nor the analyses import a user-interface library or the CLI parser."""
+EXPERIMENT_FILES = sorted(p for d in LAYERS for p in (ROOT / Path(*d.split("."))).rglob("*.py"))
+REPO_PY_FILES = sorted(
+    p
+    for top in ("model", "experiments", "tests")
+    for p in (ROOT / top).rglob("*.py")
+    if "__pycache__" not in p.parts
+)
+TEXT_FILES = [
+    ROOT / "README.md",
+    ROOT / "Makefile",
+    ROOT / ".ci" / "run",
+    ROOT / "pyproject.toml",
+    *sorted(p for p in (ROOT / "docs").glob("*.md") if p.name != "architecture.md"),
+]
+"""Text that names modules; docs/architecture.md is left out (its table names the old paths)."""
+
 INTERFACE_MODULES = ("experiments", "matplotlib", "solara", "tqdm", "argparse", "playwright")
 IO_CALLS = {"open", "print", "input", "breakpoint"}
 IO_ATTRS = {"stdout", "stderr", "stdin"}  # sys.stdout, ...
@@ -58,6 +98,69 @@ def _imported(tree: ast.AST) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             out.append(node.module)
     return out
+
+
+def _module_name(path: Path) -> str:
+    """The dotted module name of a file of the repository (`experiments.engine.spec`)."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported_names(tree: ast.AST, module: str, is_package: bool = False) -> list[str]:
+    """Every name imported anywhere in `tree`, written in full: `import a.b` gives `a.b`, and
+    `from a import b` gives `a.b` (b may be a submodule); relative imports are resolved against
+    `module`."""
+    out = []
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            out += [f"{base}.{a.name}" for a in node.names]
+    return out
+
+
+def _layer_of(name: str) -> str | None:
+    """The layer of an imported name; "experiments" for the package itself or an old path."""
+    if name == "model" or name.startswith("model."):
+        return "model"
+    for package, layer in LAYERS.items():
+        if name == package or name.startswith(package + "."):
+            return layer
+    if name == "experiments" or name.startswith("experiments."):
+        return "experiments"
+    return None
+
+
+def _layer_violations(tree: ast.AST, module: str, is_package: bool = False) -> list[str]:
+    """The imports of `module` (a module of one layer) that its layer may not make."""
+    layer = _layer_of(module)
+    assert layer in MAY_IMPORT, module
+    bad = []
+    for name in _imported_names(tree, module, is_package):
+        target = _layer_of(name)
+        if target is None and layer in ("engine", "analyses"):
+            if name.split(".")[0] in UI_LIBRARIES:
+                bad.append(name)
+            continue
+        if target is None or target in MAY_IMPORT[layer]:
+            continue
+        if layer == "bench" and name.startswith(BENCH_MAY_ALSO_IMPORT):
+            continue
+        bad.append(name)
+    return bad
+
+
+def _old_paths(names: list[str]) -> list[str]:
+    """The names that import a moved module by its old path."""
+    from experiments import new_name
+
+    return [n for n in names if new_name(n) is not None]
 
 
 def _io_uses(tree: ast.AST) -> list[str]:
@@ -141,7 +244,7 @@ def test_scanners_catch_what_they_forbid():
         textwrap.dedent(
             """
             import sys
-            from experiments.cli import InputError
+            from experiments.interfaces.cli import InputError
             from pathlib import Path
 
             def initialize(self, model):
@@ -161,13 +264,185 @@ def test_scanners_catch_what_they_forbid():
         )
     )
     assert len(_model_attribute_assignments(bad)) == 7
-    assert "experiments.cli" in _imported(bad)
+    assert "experiments.interfaces.cli" in _imported(bad)
     io = _io_uses(bad)
     assert {"print() at line 15", ".write_text() at line 16", "import pathlib"} <= set(io)
     assert any(x.startswith("open()") for x in io) and any("sys.stderr" in x for x in io)
 
 
+def test_layer_scanner_catches_upward_imports():
+    bad = ast.parse(
+        textwrap.dedent(
+            """
+            from experiments.engine.spec import load_experiment
+            from experiments.engine import executors
+            from model import Params
+            import numpy
+            from experiments.analyses.compare import mean_ci
+            import experiments.interfaces.cli
+            from ..interfaces import report
+            from experiments.sweep import run_sweep
+            from experiments import load_results
+            import experiments.bench
+            import solara
+
+            def later():
+                from experiments.interfaces.dashboard.state import LiveRun
+                from experiments.interfaces.dashboard.app import Page
+            """
+        )
+    )
+    upward = {
+        "experiments.interfaces.cli",
+        "experiments.interfaces.report",
+        "experiments.sweep.run_sweep",
+        "experiments.load_results",
+        "experiments.bench",
+        "experiments.interfaces.dashboard.state.LiveRun",
+        "experiments.interfaces.dashboard.app.Page",
+    }
+    engine = _layer_violations(bad, "experiments.engine.x")
+    assert set(engine) == upward | {"experiments.analyses.compare.mean_ci", "solara"}
+    assert set(_layer_violations(bad, "experiments.analyses.x")) == upward | {"solara"}
+    # the bench may time the dashboard's live run, nothing else of the interfaces
+    assert set(_layer_violations(bad, "experiments.bench.x")) == upward - {
+        "experiments.bench",
+        "experiments.interfaces.dashboard.state.LiveRun",
+    }
+    assert set(_layer_violations(bad, "experiments.interfaces.x")) == {
+        "experiments.sweep.run_sweep",
+        "experiments.load_results",
+    }
+    # a relative import is resolved from the package of the file
+    assert "experiments.engine.store.ResultsStore" in _imported_names(
+        ast.parse("from .store import ResultsStore"), "experiments.engine.sweep"
+    )
+    assert "experiments.engine.errors.InputError" in _imported_names(
+        ast.parse("from .errors import InputError"), "experiments.engine", is_package=True
+    )
+    assert _old_paths(_imported_names(bad, "experiments.engine.x")) == [
+        "experiments.sweep.run_sweep"
+    ]
+
+
 # ---------------------------------------------------------------------- the rules
+@pytest.mark.parametrize("path", EXPERIMENT_FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_experiments_import_only_downwards(path):
+    """Engine < analyses < interfaces, and the bench beside the interfaces
+    (docs/architecture.md): nothing imports a layer above its own."""
+    module = _module_name(path)
+    bad = _layer_violations(_parse(path), module, path.name == "__init__.py")
+    assert not bad, f"{path.relative_to(ROOT)} ({_layer_of(module)}) imports {bad}"
+
+
+def test_every_module_of_experiments_is_in_a_layer():
+    loose = [
+        p.relative_to(ROOT).as_posix()
+        for p in EXPERIMENTS.rglob("*.py")
+        if p != EXPERIMENTS / "__init__.py" and p not in EXPERIMENT_FILES
+    ]
+    assert not loose, f"put these in engine/, analyses/ or interfaces/: {loose}"
+
+
+def test_importing_experiments_loads_none_of_its_layers():
+    code = (
+        "import sys, experiments; "
+        "print(sorted(m for m in sys.modules if m.startswith('experiments.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_nothing_in_the_repository_uses_an_old_path():
+    """Code, tests, docs and build files name moved modules only by their new paths."""
+    import re
+
+    from experiments import MOVED
+
+    found = []
+    for path in REPO_PY_FILES:
+        module = _module_name(path)
+        names = _imported_names(_parse(path), module, path.name == "__init__.py")
+        found += [f"{path.relative_to(ROOT)}: {n}" for n in _old_paths(names)]
+    olds = "|".join(re.escape(o.removeprefix("experiments.")) for o in MOVED)
+    mention = re.compile(rf"\bexperiments[./]({olds})(\.py\b|/|\b(?![./-]?[a-z]*\.ya?ml))")
+    for path in TEXT_FILES:
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            found += [f"{path.relative_to(ROOT)}:{i}: {m[0]}" for m in mention.finditer(line)]
+    assert not found, "\n".join(found)
+
+
+def test_moved_modules_still_import_with_a_warning():
+    """Each old path of `experiments.MOVED` gives the very module at its new place, once, with
+    a DeprecationWarning naming the new place; the module keeps its real name."""
+    import importlib
+
+    from experiments import MOVED
+
+    for old, new in MOVED.items():
+        module = importlib.import_module(new)
+        before = sys.modules.pop(old, None)
+        try:
+            with pytest.warns(DeprecationWarning, match=re.escape(f"has moved to {new}")):
+                aliased = importlib.import_module(old)
+            assert aliased is module, old
+            assert module.__spec__.name == new and module.__name__ == new
+        finally:
+            sys.modules.pop(old, None)
+            if before is not None:
+                sys.modules[old] = before
+
+
+def test_submodules_and_names_of_a_moved_package_follow_it():
+    import importlib
+
+    import experiments.interfaces.report.build as build
+    from experiments.engine.errors import InputError
+
+    saved = {
+        k: sys.modules.pop(k)
+        for k in list(sys.modules)
+        if k in ("experiments.report", "experiments.report.build", "experiments.cli")
+    }
+    try:
+        with pytest.warns(DeprecationWarning) as caught:
+            old = importlib.import_module("experiments.report.build")
+            cli = importlib.import_module("experiments.cli")
+        assert old is build and build.__spec__.name == "experiments.interfaces.report.build"
+        assert cli.InputError is InputError  # an error type is the same class under both paths
+        moved = {str(w.message).split()[0] for w in caught}
+        assert moved == {"experiments.report", "experiments.report.build", "experiments.cli"}
+        with pytest.raises(ModuleNotFoundError):  # only what exists is aliased
+            importlib.import_module("experiments.report.no_such_module")
+    finally:
+        for k in ("experiments.report", "experiments.report.build", "experiments.cli"):
+            sys.modules.pop(k, None)
+        sys.modules.update(saved)
+
+
+def test_python_m_with_an_old_path_still_runs_the_command_line(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "default",
+            "-m",
+            "experiments.cli",
+            "run",
+            str(tmp_path / "no.yaml"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert "DeprecationWarning: experiments.cli has moved to experiments.interfaces.cli" in lines[0]
+    assert lines[-1] == f"error: {tmp_path / 'no.yaml'}: (file): file not found"
+
+
 @pytest.mark.parametrize("path", MODEL_FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_model_imports_no_interface(path):
     bad = [m for m in _imported(_parse(path)) if m.split(".")[0] in INTERFACE_MODULES]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.cli import main
-from experiments.scenarios import ScenarioError
+from experiments.engine.errors import ScenarioError
+from experiments.interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,7 +109,7 @@ def test_bad_override(capsys):
 def test_missing_file_exit_code_without_traceback(tmp_path):
     """The real console path: exit status 2, one line on stderr, no traceback."""
     out = subprocess.run(
-        [sys.executable, "-m", "experiments.cli", "run", str(tmp_path / "none.yaml")],
+        [sys.executable, "-m", "experiments.interfaces.cli", "run", str(tmp_path / "none.yaml")],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -414,7 +414,7 @@ def test_hostile_yaml_neither_hangs_nor_crashes(tmp_path, text):
     f.write_text(text)
     for command in ("validate", "run"):
         out = subprocess.run(
-            [sys.executable, "-m", "experiments.cli", command, str(f)],
+            [sys.executable, "-m", "experiments.interfaces.cli", command, str(f)],
             capture_output=True,
             text=True,
             cwd=tmp_path,
@@ -438,7 +438,7 @@ def test_validate_reports_every_file(tmp_path, capsys):
 
 
 def test_set_name_is_honoured(tmp_path):
-    from experiments.scenarios import load_scenario
+    from experiments.engine.scenarios import load_scenario
 
     files(tmp_path, **{"base.yaml": SMALL})
     assert load_scenario(tmp_path / "base.yaml", ["name=renamed"]).name == "renamed"
@@ -448,7 +448,7 @@ def test_set_name_is_honoured(tmp_path):
 
 def test_experiment_name_cannot_leave_results(tmp_path, monkeypatch):
     """`name: ../../../x` (or an absolute path) names a folder inside results/, nothing else."""
-    from experiments.sweep import default_out, latest_out
+    from experiments.engine.sweep import default_out, latest_out
 
     for name in ("../../../x", "/etc/passwd", "..", "名字"):
         out = default_out(name, tmp_path / "results")
@@ -461,7 +461,7 @@ def test_full_disk_during_sweep_is_one_line(tmp_path, capsys, monkeypatch):
     """ENOSPC while a run's part is written: exit 2, one line naming the file, nothing lost."""
     import errno
 
-    import experiments.store as store
+    import experiments.engine.store as store
 
     files(tmp_path, **{"base.yaml": SMALL, "e.yaml": EXPERIMENT})
     real = store.atomic_write_parquet
@@ -490,7 +490,7 @@ def test_full_disk_during_sweep_is_one_line(tmp_path, capsys, monkeypatch):
 
 def test_read_only_folder_is_one_line(tmp_path, capsys, monkeypatch):
     """A folder this user cannot write (root writes anywhere, so the check is simulated)."""
-    import experiments.folders as folders
+    import experiments.engine.folders as folders
 
     files(tmp_path, **{"base.yaml": SMALL, "e.yaml": EXPERIMENT})
     monkeypatch.setattr(folders.os, "access", lambda *a, **k: False)
@@ -501,7 +501,7 @@ def test_read_only_folder_is_one_line(tmp_path, capsys, monkeypatch):
 
 
 def test_strict_json_and_safe_csv(tmp_path):
-    from experiments.outputs import csv_cell, to_json, write_csv
+    from experiments.engine.outputs import csv_cell, to_json, write_csv
 
     text = to_json({"a": float("nan"), "b": [float("inf"), 1.5], "c": "x"})
     assert "NaN" not in text and "Infinity" not in text
@@ -549,13 +549,13 @@ def test_run_writes_strict_json(tmp_path):
     ],
 )
 def test_dashboard_websocket_origin(origin, host, loopback, ok):
-    from experiments.dashboard.origin import origin_allowed
+    from experiments.interfaces.dashboard.origin import origin_allowed
 
     assert origin_allowed(origin, host, loopback) is ok
 
 
 def test_loopback_aliases_are_loopback():
-    from experiments.dashboard.origin import resolves_to_loopback
+    from experiments.interfaces.dashboard.origin import resolves_to_loopback
 
     for host in ("127.0.0.1", "127.1", "localhost", "::1", "127.0.0.2"):
         assert resolves_to_loopback(host), host

@@ -16,7 +16,7 @@ import pytest
 from experiments.bench import Sizes, format_table, run_bench
 from experiments.bench.reference import MesaStreet, mmc_queue
 from experiments.bench.runner import in_child
-from experiments.cli import main
+from experiments.interfaces.cli import main
 from model.params import Params
 
 TINY = Sizes(
@@ -114,7 +114,7 @@ def test_every_section_reports_positive_finite_figures(result):
 
 
 def test_json_has_the_headline_keys_and_raw_figures(result, tmp_path):
-    from experiments.commands.bench import _clean
+    from experiments.interfaces.commands.bench import _clean
 
     data = json.loads(json.dumps(_clean(result.to_json())))
     for key in (

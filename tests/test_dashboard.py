@@ -17,9 +17,15 @@ pytest.importorskip("networkx")
 
 import solara  # noqa: E402
 
-from experiments.dashboard import app, assets, network, plots  # noqa: E402
-from experiments.dashboard.i18n import CHANNEL_NAMES, GROUP_NAMES, LABELS, POLICY_NAMES, t  # noqa: E402
-from experiments.dashboard.state import (  # noqa: E402
+from experiments.interfaces.dashboard import app, assets, network, plots  # noqa: E402
+from experiments.interfaces.dashboard.i18n import (  # noqa: E402
+    CHANNEL_NAMES,
+    GROUP_NAMES,
+    LABELS,
+    POLICY_NAMES,
+    t,
+)
+from experiments.interfaces.dashboard.state import (  # noqa: E402
     MODE_ORDER,
     Controls,
     LiveRun,
@@ -28,7 +34,7 @@ from experiments.dashboard.state import (  # noqa: E402
     controls_for_mode,
     modes,
 )
-from experiments.dashboard.widgets import png_bytes  # noqa: E402
+from experiments.interfaces.dashboard.widgets import png_bytes  # noqa: E402
 
 SMALL = {"n_residents": 3000, "n_communities": 4, "weeks": 60}
 """A street small enough for a model build and a few steps in well under a second."""
@@ -61,7 +67,7 @@ def test_controls_rebuild_the_mode_file_at_workshop_scale(mode):
     # The same budget per resident as the mode file's street of 50,000.
     assert c.budget == pytest.approx(2_600_000 * 8000 / 50_000, abs=5000)
     # Apart from the scale, the controls reproduce the mode file exactly.
-    from experiments.scenarios import load_scenario
+    from experiments.engine.scenarios import load_scenario
 
     orig = load_scenario(modes()[mode].path).params
     assert file.funding.allocation == orig.funding.allocation
@@ -146,8 +152,8 @@ def test_network_shows_the_four_societies_linked_or_not(linked_and_siloed):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_figures_draw_in_both_languages(linked_and_siloed, lang):
-    from experiments.dashboard.i18n import figure_rc
-    from experiments.report.fonts import figure_fonts
+    from experiments.interfaces.dashboard.i18n import figure_rc
+    from experiments.interfaces.report.fonts import figure_fonts
 
     run = linked_and_siloed["full_linkage"]
     s = run.series()
@@ -327,7 +333,7 @@ def test_tabs_language_and_side_by_side(page):
 
 # ====================================================================== command and assets
 def test_dashboard_command_refuses_a_busy_port(capsys):
-    from experiments.commands import dashboard
+    from experiments.interfaces.commands import dashboard
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

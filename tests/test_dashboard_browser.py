@@ -62,7 +62,7 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`linkage dashboard` in a subprocess on a free loopback port; stopped in teardown."""
-    from experiments.dashboard.assets import missing_packages
+    from experiments.interfaces.dashboard.assets import missing_packages
 
     port = _free_port()
     log = tmp_path_factory.mktemp("dashboard") / "server.log"
@@ -72,7 +72,7 @@ def server(tmp_path_factory):
             [
                 sys.executable,
                 "-m",
-                "experiments.cli",
+                "experiments.interfaces.cli",
                 "dashboard",
                 "--port",
                 str(port),
@@ -225,10 +225,10 @@ def _title_strip(png: bytes) -> np.ndarray:
 def _check_figure_title_is_chinese(page) -> None:
     """The served 'needs' figure's title is drawn as this process draws it with the CJK font,
     and not as it would be drawn in boxes."""
-    from experiments.dashboard import plots
-    from experiments.dashboard.i18n import figure_rc, t
-    from experiments.dashboard.widgets import png_bytes
-    from experiments.report.fonts import figure_fonts
+    from experiments.interfaces.dashboard import plots
+    from experiments.interfaces.dashboard.i18n import figure_rc, t
+    from experiments.interfaces.dashboard.widgets import png_bytes
+    from experiments.interfaces.report.fonts import figure_fonts
 
     def reference(rc: dict) -> np.ndarray:
         with figure_fonts(rc):

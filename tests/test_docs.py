@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from experiments.commands.params import (
+from experiments.interfaces.commands.params import (
     ODD_END,
     ODD_START,
     policy_tables_markdown,

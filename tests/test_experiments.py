@@ -17,12 +17,13 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from experiments import load_results
-from experiments.compare import mean_ci, t_critical
-from experiments.executors import Task, execute_task
-from experiments.scenarios import ScenarioError, parse_value
-from experiments.seeds import replication_seed, replication_seeds
-from experiments.spec import format_value, load_experiment
-from experiments.sweep import plan, run_sweep
+from experiments.analyses.compare import mean_ci, t_critical
+from experiments.engine.errors import ScenarioError
+from experiments.engine.executors import Task, execute_task
+from experiments.engine.scenarios import parse_value
+from experiments.engine.seeds import replication_seed, replication_seeds
+from experiments.engine.spec import format_value, load_experiment
+from experiments.engine.sweep import plan, run_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = {
@@ -75,7 +76,7 @@ root_seed: 11
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "experiments.cli", *args],
+        [sys.executable, "-m", "experiments.interfaces.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd or REPO,
@@ -333,7 +334,7 @@ def test_common_random_numbers_shrink_paired_variance(tiny: Path) -> None:
 def test_failing_run_is_recorded_and_the_sweep_goes_on(
     tiny: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import experiments.executors as ex
+    import experiments.engine.executors as ex
 
     bad_seed = replication_seed(11, 2)
     real = ex.simulate

@@ -21,7 +21,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from experiments.report import fonts
+from experiments.interfaces.report import fonts
 
 ROOT = Path(__file__).resolve().parents[1]
 LAST_RESORT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "LastResortHE-Regular.ttf"
@@ -85,7 +85,7 @@ def test_a_font_cache_built_before_the_font_was_installed(tmp_path):
         import os
         import matplotlib as mpl
         import matplotlib.font_manager as fm
-        from experiments.report import fonts
+        from experiments.interfaces.report import fonts
         cjk = set(fonts.system_cjk_files())
         fm.fontManager.ttflist = [f for f in fm.fontManager.ttflist if f.fname not in cjk]
         cache = os.path.join(mpl.get_cachedir(), f"fontlist-v{fm.FontManager.__version__}.json")
@@ -97,7 +97,7 @@ def test_a_font_cache_built_before_the_font_was_installed(tmp_path):
         """
         import json
         import matplotlib.font_manager as fm
-        from experiments.report import fonts
+        from experiments.interfaces.report import fonts
         cjk = set(fonts.system_cjk_files())
         before = [f.name for f in fm.fontManager.ttflist if f.fname in cjk]
         name = fonts.find_cjk_font()
@@ -132,8 +132,8 @@ def test_two_dashboard_sessions_both_draw_chinese():
         import solara.server.app  # noqa: F401  (the server's patches, as `linkage dashboard`)
         from solara.server import kernel, kernel_context, patch
 
-        from experiments.dashboard import app
-        from experiments.dashboard.state import controls_for_mode
+        from experiments.interfaces.dashboard import app
+        from experiments.interfaces.dashboard.state import controls_for_mode
 
         cleanup = patch.patch_matplotlib()
         pngs, glyph_warnings = [], []

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import model
-from experiments.executors import GC_GROWTH_MB, LocalExecutor, Task
+from experiments.engine.executors import GC_GROWTH_MB, LocalExecutor, Task
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 100

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import SCENARIOS, scenario_params
 
-from experiments.scenarios import load_scenario
+from experiments.engine.scenarios import load_scenario
 from model import STEP_ORDER, LinkageModel, Params, check_invariants, run_model
 from model.agents import WEEK
 from model.needs import ABANDONED, HELD, HIDDEN, IN_SERVICE, MET, OPEN_STATUSES, WAITING

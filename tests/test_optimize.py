@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli import main as cli_main
-from experiments.optimize import (
+from experiments.analyses.optimize import (
     Split,
     initial_candidates,
     load_problem,
@@ -22,6 +21,7 @@ from experiments.optimize import (
     round_units,
     run_optimize,
 )
+from experiments.interfaces.cli import main as cli_main
 
 REPO = Path(__file__).resolve().parent.parent
 

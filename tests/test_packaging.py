@@ -71,8 +71,13 @@ def test_the_wheel_holds_the_scenarios_and_the_experiment_files(wheel):
         assert f"experiments/shipped_scenarios/{rel}" in names, rel
     for f in (ROOT / "experiments").glob("*.yaml"):
         assert f"experiments/{f.name}" in names, f.name
+    for f in (ROOT / "experiments").rglob("*.py"):  # the engine, analyses, interfaces, bench
+        rel = f.relative_to(ROOT).as_posix()
+        assert rel in names, rel
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "linkage = experiments.entry:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert (
+        "linkage = experiments.interfaces.entry:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +89,7 @@ def installed(wheel, tmp_path_factory) -> tuple[Path, dict]:
 
 
 def _linkage(args: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
-    code = "import sys; from experiments.entry import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from experiments.interfaces.entry import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
         [sys.executable, "-c", code, *args],
         cwd=cwd,
@@ -122,7 +127,7 @@ def test_the_installed_wheel_runs_outside_the_repository(installed, wheel):
         [
             sys.executable,
             "-c",
-            "from experiments.spec import load_experiment;"
+            "from experiments.engine.spec import load_experiment;"
             "e = load_experiment('experiments/linkage_modes.yaml');"
             "print(len(e.scenarios), e.scenarios[0].file)",
         ],
@@ -134,6 +139,23 @@ def test_the_installed_wheel_runs_outside_the_repository(installed, wheel):
     assert exp.returncode == 0, exp.stderr
     n, first = exp.stdout.split()
     assert n == "6" and first.startswith(str(site / "experiments/shipped_scenarios/modes"))
+    # an old import path (before experiments/ was grouped by role) still gives the same module
+    alias = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "ignore::DeprecationWarning",
+            "-c",
+            "import experiments.sweep as old, experiments.engine.sweep as new;"
+            "print(old is new, new.__file__)",
+        ],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert alias.returncode == 0, alias.stderr
+    assert alias.stdout.split() == ["True", str(site / "experiments/engine/sweep.py")]
     missing = _linkage(["validate", "scenarios/no_such.yaml"], cwd, env)
     assert missing.returncode == 2
     assert missing.stderr.strip().endswith("scenarios/no_such.yaml: (file): file not found")
@@ -149,6 +171,6 @@ def test_a_model_py_of_the_users_own_is_refused_in_one_line(tmp_path):
 
 
 def test_the_real_package_passes_the_check():
-    from experiments.entry import shadowing_problem
+    from experiments.interfaces.entry import shadowing_problem
 
     assert shadowing_problem() is None

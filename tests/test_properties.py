@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments.validation import LedgerAudit
+from experiments.analyses.validation import LedgerAudit
 from model import POLICIES, LinkageModel, Params, check_invariants
 
 settings.register_profile(

@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from experiments.cli import main as cli_main
-from experiments.report.build import build_report
-from experiments.report.cost_outcome import efficient_frontier
-from experiments.report.fonts import find_cjk_font
-from experiments.report.labels import HEADLINE, scenario_labels
-from experiments.sweep import run_sweep
+from experiments.engine.sweep import run_sweep
+from experiments.interfaces.cli import main as cli_main
+from experiments.interfaces.report.build import build_report
+from experiments.interfaces.report.cost_outcome import efficient_frontier
+from experiments.interfaces.report.fonts import find_cjk_font
+from experiments.interfaces.report.labels import HEADLINE, scenario_labels
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = {
@@ -166,7 +166,7 @@ def test_weekly_csv_has_the_series_behind_the_figures(report, results):
 
 
 def test_summaries_state_the_numbers_and_only_clear_differences(report):
-    from experiments.report.text import summary
+    from experiments.interfaces.report.text import summary
 
     head = report.headline
     eq = pd.read_csv(report.folder / "equity.csv")
@@ -209,7 +209,7 @@ def no_cjk_fonts(monkeypatch):
     matplotlib knowing only its bundled fonts (DejaVu, and Last Resort, which draws boxes)."""
     import matplotlib
 
-    import experiments.report.fonts as fonts
+    import experiments.interfaces.report.fonts as fonts
 
     bundled = str(Path(matplotlib.get_data_path()) / "fonts")
     monkeypatch.setattr(fonts, "system_cjk_files", list)
@@ -224,7 +224,7 @@ def no_cjk_fonts(monkeypatch):
 
 
 def test_chinese_without_a_font_fails_in_one_line(results, no_cjk_fonts, capsys):
-    import experiments.report.fonts as fonts
+    import experiments.interfaces.report.fonts as fonts
 
     assert any("Last Resort" in name for name, _, _ in fonts.installed_fonts())
     assert fonts.find_cjk_font() is None
@@ -247,8 +247,8 @@ def test_cli_prints_the_headline_and_the_report(results, tmp_path, capsys):
 
 
 def test_other_baseline(results):
-    from experiments.report.data import load_report_data
-    from experiments.report.tables import headline_table
+    from experiments.interfaces.report.data import load_report_data
+    from experiments.interfaces.report.tables import headline_table
 
     head = headline_table(load_report_data(str(results), baseline="full_linkage"))
     assert (head[head["scenario"] == "full_linkage"]["diff"] == 0).all()
@@ -325,7 +325,7 @@ def test_efficient_frontier():
 
 
 def test_demo_runs_both_studies_and_writes_reports(tmp_path, monkeypatch, capsys):
-    import experiments.commands.demo as demo
+    import experiments.interfaces.commands.demo as demo
 
     files = {
         "linkage_modes": tiny_experiment(tmp_path / "exp", "linkage_modes"),

@@ -1,7 +1,7 @@
 """Global sensitivity analysis: SALib design -> executors -> results store -> SALib analysis.
 
 The Ishigami function goes through exactly the code path of the model (the executors' single
-call into the model, `experiments.executors.simulate`, is swapped for it), so the indices it
+call into the model, `experiments.engine.executors.simulate`, is swapped for it), so the indices it
 gets are those the model would get; a tiny real street then checks that a lever the model never
 reads gets a total index of zero, and the command line writes the CSV and charts.
 """
@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli import main as cli_main
-from experiments.sensitivity import (
+from experiments.analyses.sensitivity import (
     COLUMNS,
     make_design,
     run_sensitivity,
     unit_to_value,
 )
-from experiments.spec import load_experiment
+from experiments.engine.spec import load_experiment
+from experiments.interfaces.cli import main as cli_main
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -18,9 +18,9 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from experiments import load_results
-from experiments.scenarios import ScenarioError
-from experiments.store import ResultsStore
-from experiments.sweep import run_sweep
+from experiments.engine.errors import ScenarioError
+from experiments.engine.store import ResultsStore
+from experiments.engine.sweep import run_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -52,7 +52,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def sweep_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "experiments.cli", "sweep", *args, "--no-progress"]
+    return [sys.executable, "-m", "experiments.interfaces.cli", "sweep", *args, "--no-progress"]
 
 
 def journal_ids(folder: Path) -> list[str]:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from experiments.cli import build_parser
-from experiments.cli import main as cli_main
-from experiments.scenarios import ScenarioError, load_scenario
+from experiments.engine.errors import ScenarioError
+from experiments.engine.scenarios import load_scenario
+from experiments.interfaces.cli import build_parser
+from experiments.interfaces.cli import main as cli_main
 from model import Params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,7 +48,7 @@ def test_run_warmup_weeks_is_used_and_checked(tmp_path, capsys):
 
 # ---------------------------------------------------------------------- progress in a log
 def test_sweep_without_a_terminal_prints_progress_lines(tmp_path, monkeypatch):
-    from experiments.sweep import run_sweep
+    from experiments.engine.sweep import run_sweep
 
     exp = tmp_path / "tiny.yaml"
     exp.write_text(
@@ -87,7 +88,7 @@ def test_dashboard_without_its_extra_says_how_to_install_it(monkeypatch, capsys)
 
 # ---------------------------------------------------------------------- validation queues
 def test_a_queue_with_more_servers_than_the_labour_pool_is_an_error():
-    from experiments.validation import queue_params
+    from experiments.analyses.validation import queue_params
 
     assert queue_params("mmc.yaml", c=10, rho=0.5, weeks=2).providers.embedded_core_sw == 10
     with pytest.raises(ScenarioError, match="asks for 11 servers but the labour pool holds 10"):
@@ -103,7 +104,7 @@ def test_report_help_prints_a_single_percent_sign():
 
 @pytest.fixture(scope="module")
 def tiny_results(tmp_path_factory) -> Path:
-    from experiments.sweep import run_sweep
+    from experiments.engine.sweep import run_sweep
 
     folder = tmp_path_factory.mktemp("labels")
     exp = folder / "tiny_modes.yaml"
@@ -127,12 +128,12 @@ def tiny_results(tmp_path_factory) -> Path:
 
 
 def test_report_titles_show_the_label_not_the_id(tiny_results, tmp_path, capsys):
-    from experiments.report.build import build_report
+    from experiments.interfaces.report.build import build_report
 
     en = build_report(tiny_results, out=tmp_path / "en").html.read_text(encoding="utf-8")
     assert "<h1>Decision report: Siloed against full linkage</h1>" in en
     assert "tiny_modes</h1>" not in en
-    from experiments.report.fonts import find_cjk_font
+    from experiments.interfaces.report.fonts import find_cjk_font
 
     if find_cjk_font() is not None:
         zh = build_report(tiny_results, lang="zh", out=tmp_path / "zh").html
@@ -140,9 +141,9 @@ def test_report_titles_show_the_label_not_the_id(tiny_results, tmp_path, capsys)
 
 
 def test_chinese_headline_table_is_aligned_by_display_width(tiny_results):
-    from experiments.commands.report import _width, headline_text
-    from experiments.report.build import load_report_data
-    from experiments.report.tables import headline_table
+    from experiments.interfaces.commands.report import _width, headline_text
+    from experiments.interfaces.report.build import load_report_data
+    from experiments.interfaces.report.tables import headline_table
 
     data = load_report_data(tiny_results, lang="zh")
     text = headline_text(data, headline_table(data))
@@ -162,7 +163,7 @@ def test_compare_prints_shares_as_percentages(tiny_results, capsys):
 
 
 def test_the_chinese_explain_tab_has_no_english_paragraphs():
-    from experiments.dashboard.state import modes
+    from experiments.interfaces.dashboard.state import modes
 
     for info in modes().values():
         assert info.description_zh, info.name

@@ -3,7 +3,7 @@
 The service desk, reduced by `scenarios/validation/mmc.yaml` to an M/M/c queue (and by
 `mmc_abandon.yaml` to M/M/c+M), must reproduce the Erlang C formulas, the Erlang A birth-death
 chain and Little's law. Tolerances: the mean over 20 replications of (measured - formula) must
-lie within 3.5 standard errors of 0 (`experiments.validation.SE_TOL`; why 3.5: see that module
+lie within 3.5 standard errors of 0 (`experiments.analyses.validation.SE_TOL`; why 3.5: see that module
 and shared/NOTES.md). Seeds are fixed, so a failure is reproducible, never a coin toss.
 """
 
@@ -15,8 +15,8 @@ import math
 import numpy as np
 import pytest
 
-from experiments import validation as v
-from experiments.validation import (
+from experiments.analyses import validation as v
+from experiments.analyses.validation import (
     LedgerAudit,
     Row,
     Settings,
@@ -176,8 +176,8 @@ def test_zero_staff_salary_with_block_grant_budget():
 # ---------------------------------------------------------------------- the command
 def test_validate_model_command(monkeypatch, capsys):
     """`linkage validate-model` prints the table and exits 0 only when every check passes."""
-    from experiments.cli import build_parser
-    from experiments.commands import validate_model
+    from experiments.interfaces.cli import build_parser
+    from experiments.interfaces.commands import validate_model
 
     good = [Row("analytic", "a check", 1.0, 1.01, 0.05, True, "note")]
     bad = [*good, Row("calibration", "a target", 0.65, 0.72, 0.05, False, "source")]

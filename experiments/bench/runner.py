@@ -13,7 +13,7 @@
   memory and the share of each step phase (timed between the marks of the model's phase log).
 - scale: 10^4, 10^5 and 10^6 residents for 52 weeks, each in a fresh forked process.
 - parallel: the linkage-modes study (`experiments/linkage_modes.yaml`) with 1 and 2 workers
-  through `experiments.sweep.run_sweep`.
+  through `experiments.engine.sweep.run_sweep`.
 - dashboard: milliseconds per step of the workshop dashboard's own `LiveRun` (full linkage,
   8,000 residents, 6 communities).
 
@@ -115,7 +115,7 @@ QUICK = Sizes(
 
 # ---------------------------------------------------------------------- helpers
 def _path(rel: str) -> Path:
-    from experiments.resources import locate
+    from experiments.engine.resources import locate
 
     p = Path(rel)
     return locate(p if p.is_absolute() else REPO / p)
@@ -123,7 +123,7 @@ def _path(rel: str) -> Path:
 
 def _params(scenario: str | None, overrides: tuple[str, ...] | list[str]):
     """A scenario file's parameters with overrides (None: the defaults, `Params()`)."""
-    from experiments.scenarios import apply_overrides, build_params, load_scenario
+    from experiments.engine.scenarios import apply_overrides, build_params, load_scenario
 
     if scenario is None:
         return build_params(apply_overrides({}, list(overrides)), "Params()")
@@ -548,8 +548,8 @@ def measure_parallel(sizes: Sizes) -> dict[str, Any]:
     beside it than alone (the machine's share: caches, memory bandwidth, the host), and `busy`,
     the share of the 2-worker sweeps' time the two workers spent running (the pool's share: its
     start-up, the last run's tail, the store). The speed-up is about 2 x busy / slowdown."""
-    from experiments.store import ResultsStore
-    from experiments.sweep import run_sweep
+    from experiments.engine.store import ResultsStore
+    from experiments.engine.sweep import run_sweep
 
     order = [
         w for r in range(max(1, sizes.parallel_rounds)) for w in ((1, 2) if r % 2 == 0 else (2, 1))
@@ -614,7 +614,7 @@ def measure_dashboard(sizes: Sizes) -> dict[str, Any]:
     """Milliseconds per step of the dashboard's `LiveRun` at workshop scale (full linkage)."""
     from dataclasses import replace
 
-    from experiments.dashboard.state import LiveRun, controls_for_mode
+    from experiments.interfaces.dashboard.state import LiveRun, controls_for_mode
 
     controls = replace(controls_for_mode("full_linkage"), **dict(sizes.dashboard_overrides))
     run = LiveRun(controls)

@@ -29,12 +29,16 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 demo: $(STAMP_RUN)
 	$(BIN)/linkage demo
 
+# The suite runs on every core (pytest-xdist); a test file's tests stay on one worker, so a
+# file's cached runs are computed once.
+PYTEST_JOBS ?= auto
+
 test: $(STAMP_TEST)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_JOBS) --dist loadfile
 
 test-fast: $(STAMP_TEST)
-	$(BIN)/python -m pytest -q $(FAST_TESTS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_JOBS) --dist loadfile $(FAST_TESTS)
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .

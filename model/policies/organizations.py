@@ -594,7 +594,7 @@ class Evaluation(Policy):
 
     name = "evaluation"
     label_zh = "第三方评估"
-    seed_text = "加强对社会组织承接项目的过程监督和绩效评估……引入第三方评估"
+    seed_text = "注重过程评估与绩效评估的有机结合,逐渐建立第三方评估制度"
     Params = EvaluationParams
     channels = ("evaluation",)
 

@@ -73,7 +73,10 @@ class Professionalization(Policy):
 
     name = "professionalization"
     label_zh = "社会工作专业化"
-    seed_text = "探索完善社会工作专业岗位设置……鼓励社区工作者参加社会工作职业水平考试"
+    seed_text = (
+        "探索完善社会工作专业岗位设置范围、数量结构、配备比例……通过建立职业水平考试鼓励制度、"
+        "教育培养制度等,推进现有社区工作者专业化提升转换……积极招录全日制高校社会工作专业毕业生到社区就业"
+    )
     Params = ProfessionalizationParams
 
     def __init__(self, pars: ProfessionalizationParams) -> None:
@@ -140,7 +143,7 @@ class SurveysAndLeaders(Policy):
 
     name = "surveys"
     label_zh = "需求调查与居民骨干培育"
-    seed_text = "以服务对象需求评估为基础……培育社区居民骨干"
+    seed_text = "定期开展社区居民需求调查……发现、挖掘和培养居民骨干"
     Params = SurveysParams
 
     def initialize(self, model: LinkageModel) -> None:

@@ -71,7 +71,10 @@ class VolunteerManagement(Policy):
 
     name = "volunteer_mgmt"
     label_zh = "志愿者注册、记录、星级评定与培训"
-    seed_text = "推行志愿者注册制度……建立志愿服务记录制度……开展志愿者星级评定"
+    seed_text = (
+        "推行社区志愿者注册登记制度、志愿服务记录制度……科学开展志愿者星级评定……"
+        "建立健全社区志愿者日常管理和专业知识技能培训制度……建立健全志愿服务评价机制"
+    )
     Params = VolunteerMgmtParams
 
     def initialize(self, model: LinkageModel) -> None:
@@ -166,7 +169,7 @@ class TimeBanking(Policy):
 
     name = "time_bank"
     label_zh = "志愿服务时间储蓄"
-    seed_text = "探索建立志愿服务时间储蓄制度"
+    seed_text = "建立健全志愿服务时间储蓄制度"
     Params = TimeBankParams
     channels = ("timebank",)
 
@@ -221,7 +224,7 @@ class Mobilization(Policy):
 
     name = "mobilization"
     label_zh = "志愿者动员(邻里互助、在职党员报到)"
-    seed_text = "倡导邻里互助……推动在职党员到社区报到、参与志愿服务"
+    seed_text = "鼓励和支持社区居民开展邻居节、社区文化节等邻里互助活动……推行在职党员到社区报到开展志愿服务活动"
     Params = MobilizationParams
 
     def initialize(self, model: LinkageModel) -> None:

@@ -84,7 +84,7 @@ from experiments.engine.district_spec import (
 )
 from experiments.engine.district_table import Street
 from experiments.engine.errors import ExperimentError
-from experiments.engine.folders import FolderLock, check_out
+from experiments.engine.folders import LOCK, FolderLock, check_out
 from experiments.engine.spec import (
     Experiment,
     ExperimentSpec,
@@ -664,7 +664,7 @@ def _district_locked(
     from experiments.engine.sweep import run_sweep
 
     meta_path = out / META
-    if meta_path.exists() and not resume:
+    if not resume and (meta_path.exists() or any(f.name != LOCK for f in out.iterdir())):
         raise ExperimentError(out, "--out", "already holds results; use --resume or another folder")
     if resume:
         if not meta_path.exists():

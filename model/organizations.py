@@ -104,9 +104,13 @@ class Organizations:
                 if wf.sw_available() >= 1:
                     q = float(np.clip(q + org.quality_offset, 0.05, 1.0))
                     wf.hire(SocialWorker, org.community, 2, "sw", q, employer=org)
-        n_endo = np.floor(pp.endogenous_orgs_per_community * np.ones(nc) + rng.random(nc)).astype(
-            int
-        )
+        table = self.p.street.community_list()
+        if table is not None:  # the community table gives each community's organizations
+            n_endo = np.array([c.social_organizations for c in table], dtype=int)
+        else:
+            n_endo = np.floor(
+                pp.endogenous_orgs_per_community * np.ones(nc) + rng.random(nc)
+            ).astype(int)
         for c, k in enumerate(n_endo):
             for _ in range(k):
                 self.found(c, pp.endogenous_reserve)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from model.community_table import MAX_COMMUNITIES, CommunitySpec
 from model.schema import ASSUMPTION, CHANNELS, GROUPS, LEVER, SETTING, P, Section  # noqa: E402,F401
 
 
@@ -157,6 +158,56 @@ class StreetParams(Section):
         ASSUMPTION,
         plausible=(0.02, 0.15),
     )
+    communities: dict[str, CommunitySpec] | None = Field(
+        None,
+        description="Optional per-community table (model/community_table.py), keyed by "
+        "community; when given it sets the communities' sizes, groups, organizations, social "
+        "workers, volunteers and venue hours, and n_residents and n_communities follow from it.",
+        json_schema_extra={"unit": "table", "source": SETTING},
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sizes_from_table(cls, data: Any) -> Any:
+        """With a community table, `n_residents` and `n_communities` default to its totals."""
+        if isinstance(data, dict) and isinstance(data.get("communities"), dict):
+            table = data["communities"]
+            if table and all(isinstance(c, dict | CommunitySpec) for c in table.values()):
+                res = [
+                    c.residents if isinstance(c, CommunitySpec) else c.get("residents")
+                    for c in table.values()
+                ]
+                if "n_residents" not in data and all(isinstance(r, int) for r in res):
+                    data = {**data, "n_residents": sum(res)}
+                if "n_communities" not in data:
+                    data = {**data, "n_communities": len(table)}
+        return data
+
+    @model_validator(mode="after")
+    def _table_fits(self) -> StreetParams:
+        table = self.communities
+        if table is None:
+            return self
+        if not table:
+            raise ValueError("communities: the table is empty (leave it out, or list communities)")
+        if len(table) > MAX_COMMUNITIES:
+            raise ValueError(f"communities: {len(table)} communities, at most {MAX_COMMUNITIES}")
+        if self.n_communities != len(table):
+            raise ValueError(
+                f"n_communities ({self.n_communities}) differs from the {len(table)} communities "
+                "of the table (leave it out)"
+            )
+        total = sum(c.residents for c in table.values())
+        if self.n_residents != total:
+            raise ValueError(
+                f"n_residents ({self.n_residents:,}) differs from the {total:,} residents of the "
+                "communities (leave it out)"
+            )
+        return self
+
+    def community_list(self) -> list[CommunitySpec] | None:
+        """The community table in community order (index 0, 1, ...), or None."""
+        return None if self.communities is None else list(self.communities.values())
 
 
 MAX_NEED_RATE = 1000.0

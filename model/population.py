@@ -71,9 +71,11 @@ class Population:
         self.time_bank = time_bank
         nc = params.street.n_communities
         sizes = residents.community_sizes()
-        self.communities = [
-            Community(model, c, sizes[c], params.street.venue_hours) for c in range(nc)
-        ]
+        table = params.street.community_list()
+        venue = (
+            [params.street.venue_hours] * nc if table is None else [c.venue_hours for c in table]
+        )
+        self.communities = [Community(model, c, sizes[c], venue[c]) for c in range(nc)]
         self.discovery_extra = np.zeros(nc)
         self.outreach_discovery = np.zeros(nc)
         self.arisen_week = 0

@@ -18,6 +18,7 @@ from model.needs import Catalog
 from model.schema import GROUPS
 
 if TYPE_CHECKING:  # pragma: no cover
+    from model.community_table import CommunitySpec
     from model.params import Params
 
 ELDERLY, MINOR, MIGRANT, DISABLED, LOW_INCOME, GENERAL = range(len(GROUPS))
@@ -40,20 +41,27 @@ class Residents:
         s = p.street
         n, nc = s.n_residents, s.n_communities
         self.n, self.n_communities = n, nc
-        # Community sizes: lognormal weights with the requested coefficient of variation.
-        if s.community_size_cv > 0:
-            sigma = np.sqrt(np.log1p(s.community_size_cv**2))
-            w = rng.lognormal(0.0, sigma, nc)
+        table = s.community_list()
+        if table is not None:  # the community table gives each community's size
+            sizes = np.array([c.residents for c in table], dtype=np.int64)
         else:
-            w = np.ones(nc)
-        sizes = np.floor(w / w.sum() * n).astype(np.int64)
-        sizes[: n - sizes.sum()] += 1
+            # Community sizes: lognormal weights with the requested coefficient of variation.
+            if s.community_size_cv > 0:
+                sigma = np.sqrt(np.log1p(s.community_size_cv**2))
+                w = rng.lognormal(0.0, sigma, nc)
+            else:
+                w = np.ones(nc)
+            sizes = np.floor(w / w.sum() * n).astype(np.int64)
+            sizes[: n - sizes.sum()] += 1
         self.community = np.repeat(np.arange(nc, dtype=np.int32), sizes)
         # Residents are numbered community by community: community c is one contiguous block.
         self.community_start = np.concatenate([[0], np.cumsum(sizes)]).tolist()
-        shares = np.array([getattr(s.groups, g) for g in GROUPS[:-1]])
-        shares = np.append(shares, max(0.0, 1.0 - shares.sum()))
-        self.group = rng.choice(len(GROUPS), size=n, p=shares / shares.sum()).astype(np.int8)
+        if table is not None:
+            self.group = self._groups_by_community(table, rng)
+        else:
+            shares = np.array([getattr(s.groups, g) for g in GROUPS[:-1]])
+            shares = np.append(shares, max(0.0, 1.0 - shares.sum()))
+            self.group = rng.choice(len(GROUPS), size=n, p=shares / shares.sum()).astype(np.int8)
         self.age = np.empty(n, dtype=np.float32)
         lo = np.array([60, 0, 18, 18, 18, 18])[self.group]
         hi = np.array([92, 18, 50, 60, 60, 60])[self.group]
@@ -70,6 +78,20 @@ class Residents:
         # Resident leaders (居民骨干): about 1 per 1,000 residents at start (assumption, 0.5-3).
         self.leader = rng.random(n) < 0.001 * self.vol_propensity / 0.2
         self._rebuild_index()
+
+    def _groups_by_community(
+        self, table: list[CommunitySpec], rng: np.random.Generator
+    ) -> np.ndarray:
+        """Each resident's group, drawn with the shares of their community (one uniform draw
+        per resident, compared with the community's cumulative shares)."""
+        u = rng.random(self.n)
+        group = np.empty(self.n, dtype=np.int8)
+        last = len(GROUPS) - 1
+        for c, spec in enumerate(table):
+            cum = np.cumsum(spec.shares())
+            block = slice(self.community_start[c], self.community_start[c + 1])
+            group[block] = np.minimum(np.searchsorted(cum / cum[-1], u[block], side="right"), last)
+        return group
 
     # ------------------------------------------------------------------ indices
     def _rebuild_index(self) -> None:

@@ -203,9 +203,8 @@ class Volunteers:
         the mean tenure)."""
         res = self.residents
         vp = self.p.volunteers
-        reg = (
-            rng.random(res.n) < vp.registered_share * res.vol_propensity / res.vol_propensity.mean()
-        )
+        share = self.registered_shares()
+        reg = rng.random(res.n) < share * res.vol_propensity / res.vol_propensity.mean()
         res.vol_state[reg] = V_REGISTERED
         act = reg & (rng.random(res.n) < vp.active_share)
         res.vol_since[act] = -(rng.exponential(MEAN_TENURE_YEARS * 52, act.sum())).astype(
@@ -213,6 +212,16 @@ class Volunteers:
         )  # mean tenure 2.9 y
         for r in np.flatnonzero(act):
             self.activate(int(r), skill=int(rng.random() < vp.initial_skill1_share))
+
+    def registered_shares(self) -> float | np.ndarray:
+        """The share of residents registered as volunteers at the start: the street's
+        `volunteers.registered_share`, or per resident their community's share from the
+        community table."""
+        table = self.p.street.community_list()
+        if table is None:
+            return self.p.volunteers.registered_share
+        per_community = np.array([c.registered_volunteers / c.residents for c in table])
+        return per_community[self.residents.community]
 
     def turnover(self, week: int) -> None:
         """The week's dropouts (by hazard) and recruits (vectorized draws)."""

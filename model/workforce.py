@@ -60,7 +60,11 @@ class Workforce:
         self.desk = desk
         self.communities = communities
         self.streams = streams
-        self.sw_pool = params.providers.sw_per_10k * params.street.n_residents / 10_000.0
+        table = params.street.community_list()
+        if table is not None:  # the community table gives each community's social workers
+            self.sw_pool = float(sum(c.social_workers for c in table))
+        else:
+            self.sw_pool = params.providers.sw_per_10k * params.street.n_residents / 10_000.0
         self.sw_hours_factor = 1.0
 
     # ------------------------------------------------------------------ hiring

@@ -40,7 +40,9 @@ def test_every_package_and_scenario_folder_is_listed():
         for d in [ROOT / "scenarios", *(p for p in (ROOT / "scenarios").rglob("*") if p.is_dir())]
     }
     assert folders <= listed, f"add to pyproject.toml: {sorted(folders - listed)}"
-    assert all(cfg["package-data"].get(f) == ["*.yaml"] for f in folders)
+    assert all("*.yaml" in cfg["package-data"].get(f, ()) for f in folders)
+    # the district templates and example tables ship beside their scenario files
+    assert {"*.csv", "*.xlsx"} <= set(cfg["package-data"][f"{shipped}.districts"])
 
 
 def test_licence_is_an_spdx_string_and_networkx_is_declared():
@@ -66,7 +68,7 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_the_wheel_holds_the_scenarios_and_the_experiment_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for f in (ROOT / "scenarios").rglob("*.yaml"):
+    for f in [*(ROOT / "scenarios").rglob("*.yaml"), *(ROOT / "scenarios").rglob("*.csv")]:
         rel = f.relative_to(ROOT / "scenarios").as_posix()
         assert f"experiments/shipped_scenarios/{rel}" in names, rel
     for f in (ROOT / "experiments").glob("*.yaml"):

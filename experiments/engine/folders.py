@@ -36,6 +36,7 @@ OURS = (
     "journal.jsonl",
     "sensitivity.json",
     "optimize.json",
+    "district.json",
     "summary.json",
     "report.html",
     LOCK,

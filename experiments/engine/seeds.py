@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 DESIGN_KEY = 0x7E5167  # spawn key of the design sampler's stream, far from replication keys
+STREAM_KEY = 0x5EED57  # spawn key of the seed streams of `stream_seed`, far from replication keys
 
 
 def replication_seed(root_seed: int, replication: int) -> int:
@@ -26,6 +27,26 @@ def replication_seed(root_seed: int, replication: int) -> int:
         A non-negative integer below 2**32.
     """
     ss = np.random.SeedSequence(int(root_seed), spawn_key=(int(replication),))
+    return int(ss.generate_state(1)[0])
+
+
+def stream_seed(root_seed: int, stream: int, replication: int) -> int:
+    """The seed of replication `replication` of seed stream `stream`: an experiment whose
+    scenarios are different places rather than different policies (the streets of a district)
+    gives each place its own stream, so that two streets are two independent worlds, while every
+    policy run at one place shares that place's seeds (paired comparisons).
+
+    Args:
+        root_seed: The experiment's root seed.
+        stream: The stream (a non-negative integer, e.g. the street's position).
+        replication: The replication index (0-based).
+
+    Returns:
+        A non-negative integer below 2**32.
+    """
+    ss = np.random.SeedSequence(
+        int(root_seed), spawn_key=(STREAM_KEY, int(stream), int(replication))
+    )
     return int(ss.generate_state(1)[0])
 
 

@@ -230,12 +230,19 @@ def unknown_metrics(names: list[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class ScenarioEntry:
-    """One scenario of an experiment, resolved to an absolute file."""
+    """One scenario of an experiment, resolved to an absolute file.
+
+    `seed_stream` None (experiment files): replication r runs with the experiment's seed of
+    replication r, as every other scenario. An integer: with seed r of that stream
+    (`experiments.engine.seeds.stream_seed`), shared only by the scenarios of the same stream
+    (a district's streets: one stream per street, shared by the policies compared there).
+    """
 
     index: int
     name: str
     file: Path
     overrides: tuple[str, ...] = ()
+    seed_stream: int | None = None
 
 
 @dataclass(frozen=True)

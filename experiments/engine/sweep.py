@@ -28,7 +28,7 @@ from experiments.engine.errors import ExperimentError, ScenarioError
 from experiments.engine.executors import Executor, Outcome, Task, make_executor
 from experiments.engine.folders import FolderLock, check_out, safe_name
 from experiments.engine.scenarios import apply_overrides, build_params, resolve
-from experiments.engine.seeds import replication_seed
+from experiments.engine.seeds import replication_seed, stream_seed
 from experiments.engine.spec import Experiment, check_run_count, load_experiment
 from experiments.engine.store import ResultsStore
 
@@ -68,6 +68,11 @@ def plan(
     tasks = []
     for entry in exp.scenarios:
         base = exp.base_overrides(entry, weeks, warmup_weeks)
+        own = (
+            seeds
+            if entry.seed_stream is None
+            else [stream_seed(exp.spec.root_seed, entry.seed_stream, r) for r in range(reps)]
+        )
         for point, values in enumerate(exp.points):
             overrides = (*base, *exp.point_overrides(point))
             for r in range(reps):
@@ -78,7 +83,7 @@ def plan(
                         scenario_path=str(entry.file),
                         overrides=overrides,
                         replication=r,
-                        seed=seeds[r],
+                        seed=own[r],
                         scenario_index=entry.index,
                         point=point,
                         params=tuple(values.items()),
@@ -328,6 +333,7 @@ def run_sweep(
     command: str | None = None,
     results_root: str | Path = "results",
     max_runs: int | None = None,
+    resume_command: str | None = None,
 ) -> SweepResult:
     """Run (or resume) an experiment and write its results folder.
 
@@ -347,6 +353,8 @@ def run_sweep(
         command: The command line, for the manifest.
         results_root: Where default folders go.
         max_runs: Refuse to plan more runs than this (default `experiments.engine.spec.MAX_RUNS`).
+        resume_command: The command that continues this sweep, said when it is interrupted
+            (default: `linkage sweep EXPERIMENT --resume --out DIR`).
 
     Returns:
         A `SweepResult`.
@@ -386,6 +394,7 @@ def run_sweep(
             progress=progress,
             command=command,
             max_runs=max_runs,
+            resume_command=resume_command,
         )
 
 
@@ -404,6 +413,7 @@ def _sweep_locked(
     progress: bool | None,
     command: str | None,
     max_runs: int | None,
+    resume_command: str | None = None,
 ) -> SweepResult:
     """`run_sweep` once the folder is checked and this process owns it."""
     if not resume and store.exists():
@@ -550,9 +560,10 @@ def _sweep_locked(
         with contextlib.suppress(OSError):  # a full disk must not hide the original error
             store.write_manifest(manifest)
         if isinstance(e, KeyboardInterrupt):
+            again = resume_command or f"linkage sweep {exp.path} --resume --out {store.path}"
             print(
                 f"interrupted: {len(store.records())} of {len(tasks)} runs saved in {store.path}; "
-                f"continue with: linkage sweep {exp.path} --resume --out {store.path}",
+                f"continue with: {again}",
                 file=sys.stderr,
             )
         raise

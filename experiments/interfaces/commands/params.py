@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from model import POLICIES, Params
+from model.community_table import CommunitySpec
 
 
 def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str, str, str]]:
@@ -72,6 +73,19 @@ def reference_markdown() -> str:
         out.append(
             f"| {name} | {t.label_zh} | {t.level} | {t.hours:g} | {t.patience:g} | {t.hidden:g} | {t.area}{' (venue)' if t.venue else ''} | {rates} |"
         )
+    out += [
+        "",
+        "## Community table (`street.communities`, optional)",
+        "",
+        "One entry per community, keyed by community (`model/community_table.py`); `linkage "
+        "district` builds it from a bureau's table (docs/district.md).",
+        "",
+        "| field | unit | default | valid range | source | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in _rows(CommunitySpec, ""):
+        r = (r[0], r[1], "required" if r[2] == "PydanticUndefined" else r[2], *r[3:])
+        out.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in r) + " |")
     out += ["", "## Policies", ""]
     for name, cls in POLICIES.items():
         out.append(

@@ -31,7 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "tables as CSV."
         ),
     )
-    p.add_argument("results", metavar="RESULTS", help="results folder written by 'linkage sweep'")
+    p.add_argument(
+        "results",
+        metavar="RESULTS",
+        help="results folder written by 'linkage sweep' (or 'linkage district')",
+    )
     p.add_argument(
         "--lang", choices=("en", "zh"), default="en", help="language of the report (default en)"
     )
@@ -131,6 +135,10 @@ def headline_text(data: ReportData, head: pd.DataFrame) -> str:
 def handle(args: argparse.Namespace) -> int:
     """Build the report, print the headline table and the report's location."""
     from experiments.interfaces.report.build import build_report
+    from experiments.interfaces.report.district import is_district_folder
+
+    if is_district_folder(args.results):  # a folder of `linkage district`
+        return district_report(args)
 
     rep = build_report(args.results, lang=args.lang, baseline=args.baseline, out=args.out)
     data = rep.data
@@ -140,6 +148,24 @@ def handle(args: argparse.Namespace) -> int:
     base = data.labels.get(data.baseline, data.baseline)
     print(f"{name}: {len(data.runs)} runs, {len(data.arms)} scenarios, baseline {base}\n")
     print(headline_text(data, rep.headline))
+    print(f"\nreport: {rep.html}")
+    print(
+        f"        {len(rep.figures)} figures (PNG) and {len(rep.csvs)} tables (CSV) in {rep.folder}"
+    )
+    return 0
+
+
+def district_report(args: argparse.Namespace) -> int:
+    """The report of a district study: print its findings and where the report is."""
+    from experiments.engine.errors import InputError
+    from experiments.interfaces.report.district import build_district_report
+
+    if args.baseline is not None:
+        raise InputError(
+            "--baseline: a district report compares its arms in the order of the district file"
+        )
+    rep = build_district_report(args.results, lang=args.lang, out=args.out)
+    print(rep.text)
     print(f"\nreport: {rep.html}")
     print(
         f"        {len(rep.figures)} figures (PNG) and {len(rep.csvs)} tables (CSV) in {rep.folder}"

@@ -36,6 +36,7 @@ OURS = (
     "journal.jsonl",
     "sensitivity.json",
     "optimize.json",
+    "attribution.json",
     "summary.json",
     "report.html",
     LOCK,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.analyses.attribution import endpoints
 from experiments.analyses.compare import Results, compare_runs, load_results, t_critical
 from experiments.engine.errors import ExperimentError
 from experiments.interfaces.report.labels import (
@@ -175,6 +176,9 @@ def load_report_data(path: str, baseline: str | None = None, lang: str = "en") -
         ExperimentError: not a results folder, no successful run, or an unknown baseline.
     """
     res = load_results(path)
+    ends = endpoints(res.path)
+    if ends is not None:  # an attribution's folder: its two scenarios, not every subset
+        res.runs = res.runs[res.runs["scenario"].isin(ends)].reset_index(drop=True)
     runs = res.runs
     scenarios = res.scenarios
     baseline = baseline or res.baseline

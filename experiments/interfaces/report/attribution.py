@@ -157,7 +157,9 @@ def size_text(meta: dict[str, Any], lang: str) -> str:
     )
     return (
         f"Size: a street of {st.get('n_residents', '?'):,} residents in "
-        f"{st.get('n_communities', '?')} communities, {st.get('weeks', '?')} weeks per run "
+        f"{st.get('n_communities', '?')} "
+        f"{'community' if st.get('n_communities') == 1 else 'communities'}, "
+        f"{st.get('weeks', '?')} weeks per run "
         f"({st.get('warmup_weeks', '?')} of warm-up); {how}, {meta.get('subsets', '?')} subsets "
         f"x {m['replications']} paired replications = {meta.get('runs', '?')} runs "
         f"(settings: {', '.join(s['sets']) or 'the scenario files as they are'})."

@@ -88,7 +88,7 @@ def build_report(
         path = folder / f"{name}.png"
         _write(path, png)
         fig_paths.append(path)
-    findings = text.summaries(data, tabs["headline"], tabs["equity"])
+    findings = text.summaries(data, tabs["headline"], tabs["equity"], tabs["spending"])
     extra, extra_pngs = html.analysis_sections(data.results.path, lang)
     first, first_pngs = attribution.section(data.results.path, lang)  # read first, if any
     for name, png in {**first_pngs, **extra_pngs}.items():

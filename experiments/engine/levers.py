@@ -40,7 +40,7 @@ POLICY_NAMES: dict[str, tuple[str, str]] = {
     "mobilization": ("志愿者动员", "Volunteer mobilization"),
     "joint_meeting": ("联席会议", "Joint meeting"),
     "team_building": ("队伍联建", "Team co-building"),
-    "codelivery": ("社工+志愿者", "Social worker + volunteer"),
+    "codelivery": ("社工+志愿者协作", "SW + volunteer co-delivery"),
 }
 """Short names of the policies (Chinese, English): the dashboard's and the attribution's."""
 

@@ -314,7 +314,6 @@ def reading(meta: dict[str, Any], lang: str = "en", metric: str | None = None) -
             }[tag]
             li = _lever_label(_row_of(vals, r["lever_i"]), lang)
             lj = _lever_label(_row_of(vals, r["lever_j"]), lang)
-            good = better(metric)
             if zh:
                 kind = "相互加强" if v > 0 else "相互重叠(合起来小于各自作用之和)"
                 out.append(
@@ -327,10 +326,6 @@ def reading(meta: dict[str, Any], lang: str = "en", metric: str | None = None) -
                     if v > 0
                     else "together they add less than their separate effects (they overlap)"
                 )
-                if good < 0:
-                    kind = kind.replace("add more", "add more to it").replace(
-                        "add less", "add less to it"
-                    )
                 out.append(
                     f"The largest two-way interaction is {li} × {lj}: "
                     f"{fmt(v, metric, lang, True)}{where[1]}, "
@@ -516,6 +511,63 @@ def write_charts(meta: dict[str, Any], folder: str | Path) -> list[Path]:
     return out
 
 
+# --------------------------------------------------------------------------- finding one
+
+
+def reverse(meta: dict[str, Any]) -> dict[str, Any]:
+    """The attribution of B → A from that of A → B: v'(S) = v(N∖S), so every Shapley value,
+    total and interval changes sign, an interaction at A becomes one at B (same sign), and the
+    Shapley interaction index stays."""
+    import copy
+
+    out = copy.deepcopy(meta)
+    out["a"], out["b"] = meta["b"], meta["a"]
+    for s in out["metrics"].values():
+        s["a_mean"], s["b_mean"] = s["b_mean"], s["a_mean"]
+        s["total"] = None if s["total"] is None else -s["total"]
+        lo, hi = s["total_ci"]
+        s["total_ci"] = [None if hi is None else -hi, None if lo is None else -lo]
+        if s.get("sum_phi") is not None:
+            s["sum_phi"] = -s["sum_phi"]
+        for r in s["values"]:
+            r["phi"] = None if r["phi"] is None else -r["phi"]
+            r["ci_low"], r["ci_high"] = (
+                None if r["ci_high"] is None else -r["ci_high"],
+                None if r["ci_low"] is None else -r["ci_low"],
+            )
+        for r in s.get("interactions") or []:
+            for k in ("", "_ci_low", "_ci_high"):
+                r[f"at_a{k}"], r[f"at_b{k}"] = r.get(f"at_b{k}"), r.get(f"at_a{k}")
+    return out
+
+
+def find_attribution(root: str | Path, a: str, b: str) -> dict[str, Any] | None:
+    """The newest finished attribution between scenarios named `a` and `b` under `root` (a
+    results folder, or a folder of them: `*/attribution.json`, `*/attribution/...`), as
+    A = `a` → B = `b` (reversed when it was computed the other way); None when there is none."""
+    from experiments.analyses.attribution import META, read_attribution
+
+    root = Path(root)
+    if not root.is_dir():
+        return None
+    files = [root / META, *root.glob(f"*/{META}"), *root.glob(f"*/attribution/{META}")]
+    found = []
+    for f in files:
+        try:
+            meta = read_attribution(f.parent)
+        except Exception:  # noqa: BLE001 - a damaged folder is not one to show
+            continue
+        if meta is None or meta.get("path") != str(f.parent):
+            continue
+        names = ((meta.get("a") or {}).get("name"), (meta.get("b") or {}).get("name"))
+        if names in ((a, b), (b, a)):
+            found.append((f.stat().st_mtime, str(f), meta, names == (b, a)))
+    if not found:
+        return None
+    _, _, meta, flipped = max(found, key=lambda x: (x[0], x[1]))
+    return reverse(meta) if flipped else meta
+
+
 # --------------------------------------------------------------------------- the report
 
 
@@ -621,7 +673,9 @@ def section(folder: str | Path, lang: str) -> tuple[str, dict[str, bytes]]:
 
 
 __all__ = [
+    "find_attribution",
     "metric_name",
+    "reverse",
     "reading",
     "section",
     "size_text",

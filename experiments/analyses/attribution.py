@@ -219,8 +219,11 @@ def _scenario_data(path: Path, sets: Sequence[str]) -> tuple[dict, list[str]]:
     return data, check_levers(data.get("levers"), path)
 
 
-def load_pair(a: str | Path, b: str | Path, sets: Sequence[str] = ()) -> Pair:
-    """Load A and B (with the `--set` overrides both get) and find the levers that differ.
+def load_pair(
+    a: str | Path, b: str | Path, sets: Sequence[str] = (), run_sets: Sequence[str] = ()
+) -> Pair:
+    """Load A and B (with the `--set` overrides both get, then the run length both get) and
+    find the levers that differ.
 
     Raises:
         ScenarioError: a bad scenario file, or two scenarios with the same parameters.
@@ -231,8 +234,9 @@ def load_pair(a: str | Path, b: str | Path, sets: Sequence[str] = ()) -> Pair:
     for f in (a_file, b_file):
         if not f.is_file():
             raise ScenarioError(f, "(file)", "scenario file not found")
-    a_sc, b_sc = load_scenario(a_file, list(sets)), load_scenario(b_file, list(sets))
-    a_data, a_levers = _scenario_data(a_file, sets)
+    every = [*sets, *run_sets]
+    a_sc, b_sc = load_scenario(a_file, every), load_scenario(b_file, every)
+    a_data, a_levers = _scenario_data(a_file, every)
     _, b_levers = _scenario_data(b_file, sets)
     declared = merge_levers(a_levers, b_levers)
     diffs = differences(param_tree(a_sc.params), param_tree(b_sc.params))
@@ -795,7 +799,12 @@ def run_attribution(
             raise ExperimentError(flag, flag, f"must be at least {least} (got {v})")
     if exact_max > 16:
         raise ExperimentError("--exact-max", "--exact-max", f"at most 16 (got {exact_max})")
-    pair = load_pair(a, b, sets)
+    run_sets = [
+        f"run.{k}={v}"
+        for k, v in (("weeks", weeks), ("warmup_weeks", warmup_weeks))
+        if v is not None
+    ]
+    pair = load_pair(a, b, sets, run_sets)
     if out is None:
         if resume:
             raise ExperimentError(a, "--resume", "give the folder to resume with --out DIR")

@@ -48,7 +48,7 @@ baseline: $(STAMP_TEST)
 	$(BIN)/python -m tests.make_baseline
 
 docs: $(STAMP_RUN)
-	$(BIN)/linkage params --markdown docs/parameters.md --odd docs/ODD.md
+	$(BIN)/linkage params --markdown docs/parameters.md --odd docs/ODD.md --modes docs/modes.md
 
 clean:
 	rm -rf $(VENV) .venv-3.* .pytest_cache .ruff_cache

@@ -59,8 +59,34 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
     raise TimeoutError(f"no answer from {url} in {timeout:.0f} s")
 
 
+def _synthetic(params, seed):
+    """A stand-in for the model (for the attribution the side-by-side tab shows)."""
+    import types
+
+    on = [getattr(params.policies, n).enabled for n in ("codelivery", "surveys", "time_bank")]
+    y = 0.5 + 0.08 * on[0] + 0.05 * on[1] + 0.02 * on[2]
+    return types.SimpleNamespace(
+        summary={"need_satisfaction_rate": y}, timeseries=None, invariant_violations=[]
+    )
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def results(tmp_path_factory):
+    """A results folder with an attribution of siloed -> social workers + volunteers."""
+    from experiments.analyses.attribution import run_attribution
+
+    root = tmp_path_factory.mktemp("results")
+    modes = ROOT / "scenarios" / "modes"
+    run_attribution(
+        modes / "siloed.yaml", modes / "sw_volunteer.yaml", root / "attr",
+        metrics=["need_satisfaction_rate"], replications=2, exact_max=0, permutations=2,
+        interaction_levers=0, model_fn=_synthetic, workers=1, progress=False,
+    )  # fmt: skip
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, results):
     """`linkage dashboard` in a subprocess on a free loopback port; stopped in teardown."""
     from experiments.interfaces.dashboard.assets import missing_packages
 
@@ -78,6 +104,8 @@ def server(tmp_path_factory):
                 str(port),
                 "--lang",
                 "zh",
+                "--results",
+                str(results),
             ],
             cwd=ROOT,
             stdout=out,
@@ -273,9 +301,10 @@ def test_dashboard_in_a_browser(server, browser, tmp_path):
     _check_page_text_is_drawn(page, tmp_path / "dashboard-browser-plots.png")
     _check_figure_title_is_chinese(page)
 
-    # The linkage network.
+    # The linkage network: the societies and the flows between them.
     page.locator(".tab-tab_network").click()
     assert _image_ok(page, "network")
+    page.locator(".link-counts", has_text="社工+志愿者协作").wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "dashboard-browser-network.png"), full_page=True)
 
     # Side by side with the siloed baseline, same seed, stepped together.
@@ -285,6 +314,10 @@ def test_dashboard_in_a_browser(server, browser, tmp_path):
     assert _image_ok(page, "compare")
     _step(page, 4)
     page.locator(".monitor-need_satisfaction .other", has_text="各行其是").wait_for(timeout=30_000)
+    # the attribution of the difference between the two modes shown (precomputed, found in
+    # the results folder the server was given)
+    assert _image_ok(page, "attribution")
+    page.locator(".attr-size", has_text="次配对重复").wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "dashboard-browser-compare.png"), full_page=True)
     assert not errors, errors
 

@@ -51,3 +51,11 @@ def test_parameter_sources_cite_files_inside_the_repository():
     cited = set(re.findall(r"\b(docs/[\w./-]+\.md)", text))
     assert "docs/sources.md" in cited
     assert all((ROOT / f).is_file() for f in cited)
+
+
+def test_modes_table_is_current():
+    from experiments.interfaces.commands.params import modes_markdown
+
+    assert (ROOT / "docs/modes.md").read_text(encoding="utf-8") == modes_markdown(), (
+        "run `make docs`"
+    )

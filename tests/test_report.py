@@ -332,6 +332,12 @@ def test_demo_runs_both_studies_and_writes_reports(tmp_path, monkeypatch, capsys
         "funding_strategies": tiny_experiment(tmp_path / "exp", "funding_strategies"),
     }
     monkeypatch.setattr(demo, "experiment_file", lambda name: files[name])
+    tiny = {"residents": 600, "communities": 1, "weeks": 8, "warmup_weeks": 2}
+    monkeypatch.setattr(
+        demo,
+        "ATTRIBUTION",
+        {**tiny, "replications": 2, "permutations": 2, "interaction_levers": 2},
+    )
     out = tmp_path / "results"
     argv = ["demo", "--replications", "2", "--weeks", "20", "--workers", "1"]
     assert cli_main([*argv, "--out", str(out), "--no-progress"]) == 0
@@ -344,6 +350,13 @@ def test_demo_runs_both_studies_and_writes_reports(tmp_path, monkeypatch, capsys
         runs = pd.read_parquet(folders[0] / "runs.parquet")
         assert len(runs) == 4 and (runs["status"] == "ok").all()
     assert "Full four-society linkage" in text
+    # the modes report opens with the attribution of siloed -> full linkage, and says its size
+    modes = next(out.glob("linkage_modes-*"))
+    assert (modes / "attribution" / "attribution.json").is_file()
+    page = (modes / "report" / "report.html").read_text(encoding="utf-8")
+    assert page.index("Which lever made the difference") < page.index("Key findings")
+    assert "a street of 600 residents in 1 community, 8 weeks per run" in page
+    assert not list(out.glob("funding_strategies-*/attribution"))
 
 
 def test_sensitivity_and_budget_search_outputs_are_included(results, tmp_path):
@@ -378,3 +391,104 @@ def test_sensitivity_and_budget_search_outputs_are_included(results, tmp_path):
     assert "Budget allocation search" in page
     assert (tmp_path / "rep" / "sensitivity_need_satisfaction_rate.png").exists()
     assert page.count("data:image/png;base64") == len(list((tmp_path / "rep").glob("*.png")))
+
+
+# --- say only what is true ------------------------------------------------------------------
+
+
+def _rewrite(results: Path, folder: Path, change) -> Path:
+    """A copy of a results folder whose runs.parquet `change(runs)` edits."""
+    import shutil
+
+    shutil.copytree(results, folder)
+    runs = pd.read_parquet(folder / "runs.parquet")
+    change(runs)
+    runs.to_parquet(folder / "runs.parquet", index=False)
+    return folder
+
+
+def _findings(page: str) -> str:
+    import html as h
+    import re
+
+    a = page.index("<ul class='findings'>")
+    return h.unescape(re.sub(r"<[^>]+>", " ", page[a : page.index("</ul>", a)]))
+
+
+def test_spending_that_differs_is_said_to_differ_never_to_be_equal(results, tmp_path):
+    """Same budget, spending 15% of it apart: the first finding says so, with each share."""
+
+    def spend(runs: pd.DataFrame) -> None:
+        full = runs["scenario"] == "full_linkage"
+        budget = 2_600_000.0
+        runs.loc[~full, "gov_spending_annual"] = budget * np.array([0.84, 0.85, 0.86])
+        runs.loc[full, "gov_spending_annual"] = budget * np.array([0.69, 0.70, 0.71])
+
+    rep = build_report(_rewrite(results, tmp_path / "r", spend))
+    text = _findings(rep.html.read_text(encoding="utf-8"))
+    first = text.strip()
+    assert first.startswith(
+        "Every scenario has the same yearly budget, 2.6 million yuan, but they do not spend the same"
+    )
+    assert "Siloed (baseline) 2.2 million yuan (85% of its budget)" in first
+    assert "Full four-society linkage 1.8 million yuan (70% of its budget)" in first
+    assert "15% of the budget (more than 3%)" in first
+    for claim in ("spend the same amount", "spends the same", "spend about the same"):
+        assert claim not in text
+    zh = build_report(tmp_path / "r", lang="zh", out=tmp_path / "zh") if find_cjk_font() else None
+    if zh is not None:
+        assert "实际支出并不相同" in _findings(zh.html.read_text(encoding="utf-8"))
+
+
+def test_equal_spending_is_said_only_when_the_numbers_show_it(results, tmp_path):
+    def spend(runs: pd.DataFrame) -> None:
+        runs["gov_spending_annual"] = 2_600_000.0 * np.tile([0.900, 0.905, 0.910], 2)
+
+    rep = build_report(_rewrite(results, tmp_path / "r", spend))
+    text = _findings(rep.html.read_text(encoding="utf-8"))
+    assert "and they spend about the same (within 3% of the budget" in text
+
+
+def test_different_budgets_are_named(tmp_path):
+    exp = tiny_experiment(tmp_path, "budgets")
+    text = exp.read_text(encoding="utf-8").replace(
+        f"  full_linkage: {REPO / 'scenarios/modes/full_linkage.yaml'}",
+        f"  rich:\n    file: {REPO / 'scenarios/modes/siloed.yaml'}\n"
+        "    set: {funding.special_fund: 3000000}",
+    )
+    exp.write_text(text, encoding="utf-8")
+    res = run_sweep(exp, tmp_path / "results", workers=1, progress=False)
+    page = build_report(res.path).html.read_text(encoding="utf-8")
+    text = _findings(page)
+    assert (
+        "The scenarios have different yearly budgets (2.6 million yuan to 3.6 million yuan)" in text
+    )
+    assert "same yearly budget" not in text
+
+
+def test_no_clear_difference_is_never_called_a_difference(results, tmp_path):
+    """A difference whose paired interval includes 0: no 'above/below', no 'significant', no
+    highlighted cell; the least-served group is named only when its interval is below the
+    next group's."""
+
+    def noise(runs: pd.DataFrame) -> None:
+        base = runs[runs["scenario"] == "siloed"].sort_values("replication")
+        full = runs.index[runs["scenario"] == "full_linkage"]
+        order = runs.loc[full].sort_values("replication").index
+        v = base["need_satisfaction_rate"].to_numpy() + np.array([0.02, -0.03, 0.012])
+        runs.loc[order, "need_satisfaction_rate"] = v
+        for g in ("elderly", "minor", "migrant", "disabled", "low_income"):
+            runs[f"satisfaction_{g}"] = 0.6 + 0.01 * np.tile([1.0, -1.0, 0.5], 2)
+
+    rep = build_report(_rewrite(results, tmp_path / "r", noise))
+    page = rep.html.read_text(encoding="utf-8")
+    sat = rep.headline[
+        (rep.headline["scenario"] == "full_linkage")
+        & (rep.headline["metric"] == "need_satisfaction_rate")
+    ].iloc[0]
+    assert sat["diff_ci_low"] < 0 < sat["diff_ci_high"] and not sat["excludes_zero"]
+    text = _findings(page)
+    assert "no clear difference from the baseline" in text
+    assert "points above the baseline" not in text and "points below the baseline" not in text
+    assert "significant" not in page.lower()
+    assert "Least-served group" not in text and "so the order is uncertain" in text

@@ -37,6 +37,7 @@ OURS = (
     "sensitivity.json",
     "optimize.json",
     "district.json",
+    "attribution.json",
     "summary.json",
     "report.html",
     LOCK,

@@ -1,8 +1,10 @@
 """Scenario files: YAML, a base plus overrides, validated whole before anything runs.
 
 A scenario file may say `extends: other.yaml` (a path relative to the file). Keys are merged
-deeply, the child winning. `name`, `description` and `extends` are metadata; everything else
-is the parameter tree of `model.params.Params`. Every problem raises `ScenarioError`, which the
+deeply, the child winning. `name`, `description`, `description_zh`, `label_zh`, `label_en`,
+`extends` and `levers` are metadata; everything else is the parameter tree of
+`model.params.Params`. `levers:` lists the levers the file sets (`experiments.engine.levers`);
+unlike the other keys, the lists add up along `extends:`. Every problem raises `ScenarioError`, which the
 CLI prints as one line (file, field, problem) and exits 2.
 """
 
@@ -25,10 +27,19 @@ from experiments.engine.input_files import (
     short_repr,
     yaml_problem,
 )
+from experiments.engine.levers import check_levers, merge_levers
 from experiments.engine.resources import locate
 from model.params import Params
 
-META_KEYS = ("name", "description", "description_zh", "extends", "label_zh", "label_en")
+META_KEYS = (
+    "name",
+    "description",
+    "description_zh",
+    "extends",
+    "label_zh",
+    "label_en",
+    "levers",
+)
 MAX_EXTENDS = 32
 """Longest chain of `extends:` (a file, its base, the base's base...)."""
 MAX_NAME_CHARS = 120
@@ -45,6 +56,7 @@ class Scenario:
     description: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    levers: list[str] = field(default_factory=list)
 
 
 def deep_merge(base: dict, over: dict) -> dict:
@@ -99,6 +111,9 @@ def resolve(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     if not base_path.is_file():
         raise ScenarioError(path, "extends", f"base file not found: {base_ref}")
     base = resolve(base_path, (*_chain, path))
+    levers = merge_levers(
+        check_levers(base.get("levers"), base_path), check_levers(data.get("levers"), path)
+    )
     merged = deep_merge(
         {
             k: v
@@ -107,6 +122,8 @@ def resolve(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
         },
         data,
     )
+    if levers or "levers" in merged:
+        merged["levers"] = levers
     return merged
 
 
@@ -200,6 +217,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         description=description,
         meta={k: own.get(k) for k in META_KEYS if own.get(k) is not None},
         raw=data,
+        levers=check_levers(data.get("levers"), path),
     )
 
 
@@ -226,3 +244,26 @@ def scenario_name(own: dict, path: Path) -> str:
     if own.get("name") is None:
         return path.stem
     return check_name(own["name"], path)
+
+
+def lever_changes(
+    base: str | Path, path: str | Path, overrides: list[str] | None = None
+) -> dict[str, list[tuple[str, Any, Any]]]:
+    """What scenario `path` changes relative to scenario `base`, grouped by lever
+    (`experiments.engine.levers.lever_of`): lever -> [(parameter path, base value, value)].
+
+    Both are compared as resolved parameter trees (every default filled in), with the same
+    `overrides` applied to each.
+
+    Raises:
+        ScenarioError: a bad scenario file.
+    """
+    from experiments.engine.levers import differences, group_by_lever, param_tree
+
+    a = load_scenario(base, overrides).params
+    b = load_scenario(path, overrides)
+    diffs = differences(param_tree(a), param_tree(b.params))
+    return {
+        lever: [(p, *diffs[p]) for p in paths]
+        for lever, paths in group_by_lever(diffs, b.levers).items()
+    }

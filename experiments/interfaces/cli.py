@@ -25,6 +25,7 @@ COMMANDS = (
     "bench",
     "sensitivity",
     "optimize",
+    "attribute",
     "validate_model",
     "district",
 )

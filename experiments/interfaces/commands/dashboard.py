@@ -26,6 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="label language (default zh)")
     p.add_argument(
+        "--results",
+        metavar="DIR",
+        default="results",
+        help="results folder where the side-by-side tab looks for attributions of two modes "
+        "(linkage attribute; linkage demo writes siloed -> full linkage) (default: results)",
+    )
+    p.add_argument(
         "--fetch-assets",
         action="store_true",
         help="only fetch Solara's browser files for offline use (npm), then exit",
@@ -83,6 +90,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     # Settings Solara reads at import: set them before importing it.
     os.environ["LINKAGE_DASHBOARD_LANG"] = args.lang
+    os.environ["LINKAGE_RESULTS"] = os.path.abspath(getattr(args, "results", "results"))
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     os.environ.setdefault("SOLARA_THEME_TITLE", "四社联动 · Four-Society Linkage")

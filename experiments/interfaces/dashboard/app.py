@@ -39,6 +39,7 @@ from experiments.interfaces.dashboard.state import (
     Session,
     base_policies,
     default_controls,
+    mode_attribution,
     modes,
 )
 from experiments.interfaces.dashboard.widgets import (
@@ -384,25 +385,26 @@ def PlotsView(st: DashboardState):
 
 @solara.component
 def NetworkView(st: DashboardState):
-    """The four societies and their links in the last weeks."""
+    """The societies and the flows between them in the last weeks (the workshop view)."""
     lang = st.lang.value
     tick = st.tick.value
     win = st.window.value
     with st.session.lock:
-        g = network.linkage_graph(st.session.main.model, win)
-    counts = network.link_counts(g)
+        fl = network.society_flows(st.session.main.model, win)
+    totals = fl.totals()
     with solara.Row(style={"max-width": "420px"}):
         Slider(t("window", lang), win, st.window.set, 1, 13, name="window")
     MplFigure(
-        lambda: network.draw_linkage(g, lang, win),
+        lambda: network.draw_flows(fl, lang),
         [tick, lang, win, id(st.session.main)],
-        width="min(100%, 900px)",
+        width="min(100%, 960px)",
         name="network",
         rc=figure_rc(lang),
     )
-    parts = [f"{t('edge_' + k, lang)}: {counts[k]:,.0f}" for k in network.LINK_KINDS]
+    parts = [
+        f"{t('flow_' + k, lang)}: {totals[k]:,.0f}" for k in network.FLOW_KINDS if k != "money"
+    ]
     solara.Text(f"{t('links', lang)} — " + " · ".join(parts), classes=["status", "link-counts"])
-    solara.Text(t("network_note", lang), classes=["status"])
 
 
 @solara.component
@@ -442,6 +444,30 @@ def CompareView(st: DashboardState):
         rc=figure_rc(lang),
     )
     solara.Text(t("compare_hint", lang), classes=["status"])
+    AttributionView(other.controls.mode, st.controls.value.mode, lang)  # from it to this mode
+
+
+@solara.component
+def AttributionView(a: str, b: str, lang: str):
+    """The attribution of the difference between the two modes shown, from the compared mode
+    `a` to the main run's mode `b`: a small waterfall from a precomputed `linkage attribute`
+    folder (`state.mode_attribution`), or how to make one."""
+    from experiments.interfaces.report.attribution import size_text, waterfall_figure
+
+    meta = solara.use_memo(lambda: mode_attribution(a, b), [a, b])
+    solara.Markdown(f"#### {t('attr_title', lang)}")
+    if meta is None:
+        solara.Info(t("attr_none", lang, a=a, b=b), dense=True, classes=["attr-none"])
+        return
+    MplFigure(
+        lambda: waterfall_figure(meta, lang, compact=True),
+        [a, b, lang, meta.get("finished")],
+        width="min(100%, 760px)",
+        name="attribution",
+        rc=figure_rc(lang),
+    )
+    solara.Text(size_text(meta, lang), classes=["status", "attr-size"])
+    solara.Text(t("attr_source", lang, path=meta["path"]), classes=["status"])
 
 
 @solara.component

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from experiments.engine.levers import POLICY_NAMES
 from experiments.interfaces.report.fonts import find_cjk_font, font_rc
 
 LANGS = ("zh", "en")
@@ -83,28 +84,40 @@ LABELS: dict[str, tuple[str, str]] = {
     "week": ("周", "week"),
     "needs": ("需求数", "needs"),
     "share": ("比例", "share"),
-    # network
-    "network_title": ("近 {n} 周的联动", "Linkage in the last {n} weeks"),
-    "window": ("时间窗(周)", "Window (weeks)"),
-    "node_community": ("社区", "community"),
-    "node_embedded": ("嵌入式社工机构", "embedded agency"),
-    "node_endogenous": ("社区社会组织", "community organization"),
-    "node_sw": ("社会工作者", "social worker"),
-    "node_volunteers": ("志愿者队伍", "volunteer team"),
-    "node_hub": ("街道平台/联席会议", "street platform / joint meeting"),
-    "edge_platform": ("经信息平台匹配", "matched via the platform"),
-    "edge_contract": ("购买项目", "project (contract)"),
-    "edge_referral": ("转介", "referrals"),
-    "edge_codelivery": ("社工+志愿者协作", "co-delivered cases"),
-    "edge_escalation": ("联席会议转办", "joint-meeting escalations"),
-    "edge_employment": ("雇佣/岗位", "employment / post"),
-    "edge_team": ("组织的志愿者队伍", "organization's volunteer team"),
-    "edge_supervision": ("社工督导志愿者", "social worker supervises volunteers"),
-    "links": ("联动连接", "Links"),
-    "network_note": (
-        "平台匹配、转介与联席会议转办都把需求送到街道层面,故连到街道平台;社工+志愿者协作按需求所在社区,计入该社区的社工与志愿者队伍(该社区没有社工时连到街道平台)。线宽随数量增加。",
-        "Platform matching, referrals and escalations move needs to the street level, so they link to the street hub; co-delivered cases link the need's community's volunteers and its social workers (the hub when it has none). Line width grows with the count.",
+    # network: the societies and the flows between them
+    "flows_title": (
+        "四社之间的联动:近 {n} 周(第 {week} 周)",
+        "Flows between the societies, last {n} weeks (week {week})",
     ),
+    "window": ("时间窗(周)", "Window (weeks)"),
+    "society_community": ("社区", "Community"),
+    "society_organizations": ("社会组织", "Organizations"),
+    "society_social_workers": ("社会工作者", "Social\nworkers"),
+    "society_volunteers": ("社区志愿者", "Volunteers"),
+    "society_government": ("政府", "Government"),
+    "who_community": ("居委会·社区工作者 {n} 人", "{n} committee & community workers"),
+    "who_organizations": ("社会组织 {n} 个", "{n} organizations"),
+    "who_social_workers": ("社会工作者 {n} 人", "{n} social workers"),
+    "who_volunteers": ("活跃志愿者 {n} 人", "{n} active volunteers"),
+    "who_government": ("年度预算 {n}", "budget {n} a year"),
+    "met_needs": ("满足需求 {met}", "met {met} needs"),
+    "flow_referral": ("转介", "referrals"),
+    "flow_escalation": ("联席会议转办", "joint-meeting escalations"),
+    "flow_platform": ("平台匹配", "platform matches"),
+    "flow_codelivery": ("社工+志愿者协作", "co-delivered cases"),
+    "flow_team": ("组织的志愿者队伍", "volunteers in org teams"),
+    "flow_supervision": ("社工督导志愿者", "volunteers supervised"),
+    "flow_employment": ("机构雇用社工", "SWs employed by orgs"),
+    "flow_post": ("社区社工岗位", "SWs in community posts"),
+    "flow_money": ("资金", "money"),
+    "flows_legend": ("联动(时间窗内合计)", "Flows (totals)"),
+    "flows_units": (
+        "需求与资金为时间窗内的数量,人员为当前人数;资金单位为元。转介、转办与平台匹配按最终满足需求的一方计入;社区自身满足的需求计入节点。",
+        "Needs and money: in the window; people: now. Referrals, escalations and platform "
+        "matches point to the society that met the need; needs a community met itself count "
+        "on its node. Money in yuan (k = thousand).",
+    ),
+    "links": ("联动", "Flows"),
     # explain
     "what_it_is": ("模式简介", "What it is"),
     "levers_set": ("本模式的杠杆", "Levers this mode sets"),
@@ -132,24 +145,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "difference": ("差值", "difference"),
     "cmp_abandoned": ("每周放弃的需求(4 周平均)", "Needs abandoned per week (4-week mean)"),
     "cum_spending": ("累计支出(万元)", "Cumulative spending (10k yuan)"),
+    "attr_title": ("哪项杠杆带来了差别", "Which lever made the difference"),
+    "attr_none": (
+        "尚无这两种模式之间的杠杆分解。运行:linkage attribute scenarios/modes/{a}.yaml "
+        "scenarios/modes/{b}.yaml(linkage demo 会计算“各行其是 → 四社联动”)。",
+        "No attribution of these two modes yet. Run: linkage attribute scenarios/modes/{a}.yaml "
+        "scenarios/modes/{b}.yaml (linkage demo computes siloed → full linkage).",
+    ),
+    "attr_source": (
+        "预先计算的结果(模式文件本身,不含你的调整):{path}",
+        "Precomputed for the modes' files (your changes are not included): {path}",
+    ),
 }
 
-POLICY_NAMES: dict[str, tuple[str, str]] = {
-    "platform": ("信息平台", "Information platform"),
-    "credit": ("信用公示和评价", "Credit publicity & ratings"),
-    "evaluation": ("第三方评估", "Third-party evaluation"),
-    "purchase": ("政府购买服务", "Government purchase of services"),
-    "project_teams": ("项目运作团队", "Project teams (org + SW + volunteers)"),
-    "cultivation": ("培育孵化社区社会组织", "Cultivating community organizations"),
-    "professionalization": ("社会工作专业化", "Social-work professionalization"),
-    "surveys": ("需求调查与居民骨干", "Needs surveys & resident leaders"),
-    "volunteer_mgmt": ("志愿者注册与星级评定", "Volunteer registration & stars"),
-    "time_bank": ("志愿服务时间储蓄", "Time bank"),
-    "mobilization": ("志愿者动员", "Volunteer mobilization"),
-    "joint_meeting": ("联席会议", "Joint meeting"),
-    "team_building": ("队伍联建", "Team co-building"),
-    "codelivery": ("社工+志愿者", "Social worker + volunteer"),
-}
 
 GROUP_NAMES: dict[str, tuple[str, str]] = {
     "elderly": ("老年人", "elderly"),

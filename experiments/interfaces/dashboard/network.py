@@ -1,315 +1,337 @@
-"""The linkage view: the four societies of a running model as a network.
+"""The workshop view of linkage: the societies as five nodes and the flows between them.
 
-Nodes are communities (社区), organizations (embedded agencies and community organizations),
-social workers, one volunteer team per community, and a street hub (the information platform
-and the joint meeting). Edges say how they are linked now or in the last few weeks:
+What a trainer points at is not every provider and community (a tangle at workshop scale) but
+how the four societies (and the government's money) work together. Five nodes:
 
-- contract: an organization's purchased project in a community (`SocialOrganization.contracts`);
-- employment: a social worker's employer, or the community of a purchased post;
-- team: volunteers of a community in an organization's team (`SocialOrganization.team`);
-- supervision: supervised volunteers of a community and the social workers working there;
-- platform: needs of a community matched street-wide through the information platform;
-- referral / escalation: needs of a community referred on (F_REFERRED) or escalated by a joint
-  meeting (F_ESCALATED), to the street hub, since both move needs to the street-wide queue;
-- codelivery: professional cases co-delivered by a social worker and a volunteer (F_CODELIVERED),
-  between the community's volunteer team and its social workers.
+- community: the residents' committees and their community workers (居委会/社区工作者),
+  block-grant staff included;
+- organizations: social organizations, embedded agencies and community organizations, with
+  their paid staff;
+- social workers: professional social workers, in community posts or employed by agencies;
+- volunteers: the street's active volunteers;
+- government: the street's budget (money).
 
-Everything comes from public model state. The need table does not record which provider served
-a need, so referral and co-delivery edges are drawn per community (see `docs` in the report).
+Flows, counted over the last `window_weeks` weeks (needs, money) or now (people):
+
+- referral: needs a community could not serve that a referral link moved street-wide, by the
+  society that then met them (`F_REFERRED`); escalation: needs a joint meeting moved
+  street-wide (`F_ESCALATED`); platform: needs the information platform matched street-wide
+  (the rest of the needs a street-wide desk met), by the society that met them;
+- co-delivery: professional cases a social worker and a volunteer served together
+  (`F_CODELIVERED`);
+- team: volunteers on organizations' teams now; supervision: active volunteers supervised by
+  social workers now; employment: social workers employed by organizations now; post: social
+  workers in community posts now;
+- money: the government's spending by channel (procurement, venture grants and incubation to
+  organizations, posts to social workers, block grants and the platform to the community, the
+  time bank to volunteers), in yuan.
+
+Each node also shows its people now and the needs it met in the window (the society of the
+provider that met them: community workers, organizations' staff, social workers, volunteers).
+Everything is read from the model's public state: the need table (`flags`, `provider_kind`,
+`t_end`), the organizations (teams, staff), the social-worker agents (employer), the residents'
+volunteer arrays, and the recorder's weekly spending by channel. Nothing is added to `model/`.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+import textwrap
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, FancyArrowPatch
 
 from experiments.interfaces.dashboard.i18n import figure_lang, t
-from model.agents import WEEK, SocialOrganization, SocialWorker
-from model.needs import F_CODELIVERED, F_ESCALATED, F_REFERRED
+from model.agents import WEEK, CommunityWorker, Kind, SocialOrganization, SocialWorker
+from model.needs import F_CODELIVERED, F_ESCALATED, F_REFERRED, MET
 from model.residents import V_ACTIVE
 
 if TYPE_CHECKING:  # pragma: no cover
     from model import LinkageModel
 
-HUB = ("hub", 0)
-"""Node id of the street hub (platform and joint meeting)."""
+SOCIETIES = ("community", "organizations", "social_workers", "volunteers", "government")
+"""The nodes, in drawing order."""
 
-EDGE_KINDS = (
-    "platform",
-    "contract",
-    "employment",
-    "team",
-    "supervision",
+SERVED_BY = {
+    int(Kind.COMMUNITY_WORKER): "community",
+    int(Kind.STAFF): "organizations",
+    int(Kind.SOCIAL_WORKER): "social_workers",
+    int(Kind.VOLUNTEER): "volunteers",
+}
+"""Provider kind (stored with each need met) -> the society it belongs to."""
+
+FLOW_KINDS = (
     "referral",
     "escalation",
+    "platform",
     "codelivery",
+    "team",
+    "supervision",
+    "employment",
+    "post",
+    "money",
 )
-"""Edge kinds, in drawing order (bottom first)."""
+"""Kinds of flow, in drawing order."""
 
-LINK_KINDS = ("platform", "contract", "referral", "codelivery", "escalation", "team", "supervision")
-"""Edge kinds that count as linkage between the societies (employment is not)."""
+LINK_KINDS = ("referral", "escalation", "platform", "codelivery", "team", "supervision")
+"""Flows that are linkage between the societies (money, employment and posts are not)."""
 
-EDGE_STYLE = {
-    "platform": {"edge_color": "#9ecae1", "style": "solid", "max_width": 3.0},
-    "employment": {"edge_color": "#b0b0b0", "style": "solid", "max_width": 0.8},
-    "team": {"edge_color": "#f0a040", "style": "dashed", "max_width": 2.0},
-    "supervision": {"edge_color": "#c080e0", "style": "dotted", "max_width": 2.0},
-    "contract": {"edge_color": "#2e8b57", "style": "solid", "max_width": 3.0},
-    "referral": {"edge_color": "#1f77b4", "style": "solid", "max_width": 4.0},
-    "escalation": {"edge_color": "#d62728", "style": "solid", "max_width": 4.0},
-    "codelivery": {"edge_color": "#e6550d", "style": "solid", "max_width": 4.0},
+MONEY_TO = {
+    "procurement": "organizations",
+    "venture": "organizations",
+    "incubation": "organizations",
+    "posts": "social_workers",
+    "block_grant": "community",
+    "platform": "community",
+    "timebank": "volunteers",
 }
-"""Colour, line style and widest line of each edge kind (width grows with the square root of
-the weight, relative to the heaviest edge of its kind)."""
+"""Spending channel -> the society the money goes to (evaluation pays outside evaluators)."""
 
-NODE_STYLE = {
-    "community": {"node_color": "#4a78c2", "node_shape": "s", "size": 520},
-    "embedded": {"node_color": "#7b4fa0", "node_shape": "D", "size": 260},
-    "endogenous": {"node_color": "#3a9a5b", "node_shape": "h", "size": 200},
-    "sw": {"node_color": "#d9534f", "node_shape": "o", "size": 90},
-    "volunteers": {"node_color": "#f0a040", "node_shape": "^", "size": 120},
-    "hub": {"node_color": "#f2c200", "node_shape": "*", "size": 700},
+POS = {
+    "government": (0.0, 1.0),
+    "community": (-1.05, 0.15),
+    "organizations": (1.05, 0.15),
+    "social_workers": (-0.62, -0.95),
+    "volunteers": (0.62, -0.95),
+}
+"""Node positions: the government above, the four societies around."""
+
+COLORS = {
+    "community": "#4a78c2",
+    "organizations": "#3a9a5b",
+    "social_workers": "#d9534f",
+    "volunteers": "#f0a040",
+    "government": "#8c6d1f",
+}
+FLOW_COLORS = {
+    "referral": "#1f77b4",
+    "escalation": "#9467bd",
+    "platform": "#17becf",
+    "codelivery": "#e6550d",
+    "team": "#2ca02c",
+    "supervision": "#c080e0",
+    "employment": "#7f7f7f",
+    "post": "#b0b0b0",
+    "money": "#c9a227",
 }
 
 
-def _recent(model: LinkageModel, window_weeks: int) -> np.ndarray:
-    """Ids of needs raised or resolved in the last `window_weeks` weeks."""
-    nt = model.needs
-    t0 = max(0, model.week - window_weeks) * WEEK
-    raised = nt.view("t_raise") >= t0
-    ended = nt.view("t_end") >= t0
-    return np.flatnonzero(raised | ended)
+@dataclass(frozen=True)
+class Flow:
+    """One flow between two societies.
+
+    Attributes:
+        source, target: Societies (`SOCIETIES`).
+        kind: One of `FLOW_KINDS`.
+        count: Needs (referral, escalation, platform, co-delivery), people (team,
+            supervision, employment, post) or yuan (money).
+    """
+
+    source: str
+    target: str
+    kind: str
+    count: float
 
 
-def _flag_counts(model: LinkageModel, ids: np.ndarray, flag: int) -> dict[int, int]:
-    """Needs among `ids` carrying `flag`, by community."""
-    nt = model.needs
-    sel = ids[(nt.flags[ids] & flag).astype(bool)]
-    counts = np.bincount(
-        nt.community[sel].astype(np.int64), minlength=len(model.population.communities)
-    )
-    return {c: int(k) for c, k in enumerate(counts) if k}
+@dataclass
+class SocietyFlows:
+    """The societies of a running model and the flows between them.
+
+    Attributes:
+        week: The model's week.
+        window: Weeks the counts of needs and money cover.
+        people: Society -> people now (community workers, open organizations, social workers,
+            active volunteers; the government's yearly budget in yuan).
+        served: Society -> needs it met in the window.
+        flows: The non-zero flows.
+    """
+
+    week: int
+    window: int
+    people: dict[str, float] = field(default_factory=dict)
+    served: dict[str, int] = field(default_factory=dict)
+    flows: list[Flow] = field(default_factory=list)
+
+    def totals(self) -> dict[str, float]:
+        """Flows summed by kind (every kind, zero when absent)."""
+        out = dict.fromkeys(FLOW_KINDS, 0.0)
+        for f in self.flows:
+            out[f.kind] += f.count
+        return out
 
 
-def linkage_graph(model: LinkageModel, window_weeks: int = 4) -> nx.MultiGraph:
-    """The four societies of `model` and their links (see the module docstring).
+def society_flows(model: LinkageModel, window_weeks: int = 4) -> SocietyFlows:
+    """Count the flows between the societies of `model` (see the module docstring).
 
     Args:
         model: A running model.
-        window_weeks: Weeks of referrals, escalations and co-delivered cases to show.
+        window_weeks: Weeks of needs and money to count.
 
     Returns:
-        A multigraph; nodes carry `kind`, `community` and `size`; edges are keyed by kind and
-        carry `weight` (cases, volunteers or contract value in yuan).
+        The societies and their flows.
     """
-    g = nx.MultiGraph()
     week = model.week
-    active_vol = np.bincount(
-        model.residents.community[model.residents.vol_state == V_ACTIVE].astype(np.int64),
-        minlength=len(model.population.communities),
-    )
-    for com in model.population.communities:
-        g.add_node(("c", com.index), kind="community", community=com.index, size=com.n_residents)
-        g.add_node(
-            ("v", com.index),
-            kind="volunteers",
-            community=com.index,
-            size=int(active_vol[com.index]),
-        )
-    for org in model.organizations:
-        g.add_node(
-            ("o", org.unique_id), kind=org.org_kind, community=org.community, size=len(org.staff)
-        )
-        for con in org.contracts:
-            if con.end_week > week:
-                _add(g, ("o", org.unique_id), ("c", con.community), "contract", con.value)
-        team = Counter(v.community for v in org.team if v.on_roster)
-        for c, k in team.items():
-            _add(g, ("o", org.unique_id), ("v", c), "team", k)
-    sw_by_c: dict[int, list] = defaultdict(list)
-    for s in model.agents_by_type.get(SocialWorker, ()):
-        if not s.on_roster:
-            continue
-        node = ("s", s.unique_id)
-        g.add_node(node, kind="sw", community=s.community, size=1)
-        sw_by_c[s.community].append(node)
-        emp = s.employer
-        if isinstance(emp, SocialOrganization) and not emp.closed:
-            _add(g, node, ("o", emp.unique_id), "employment", 1)
-        else:
-            _add(g, node, ("c", s.community), "employment", 1)
+    window = max(1, int(window_weeks))
+    out = SocietyFlows(week=week, window=window)
+    # people now
     res = model.residents
-    sup = np.bincount(
-        res.community[res.supervised & (res.vol_state == V_ACTIVE)].astype(np.int64),
-        minlength=len(model.population.communities),
-    )
-    for c, k in enumerate(sup):
-        for node in sw_by_c.get(c, ()):
-            if k:
-                _add(g, node, ("v", c), "supervision", k / len(sw_by_c[c]))
-    ids = _recent(model, window_weeks)
-    if model.desk.street_scope:  # with the platform, every visible need is matched street-wide
-        posted = ids[np.isfinite(model.needs.t_post[ids])]
-        for c, k in enumerate(
-            np.bincount(
-                model.needs.community[posted].astype(np.int64),
-                minlength=len(model.population.communities),
-            )
-        ):
-            if k:
-                _add(g, ("c", c), HUB, "platform", int(k))
-    for kind, flag in (("referral", F_REFERRED), ("escalation", F_ESCALATED)):
-        for c, k in _flag_counts(model, ids, flag).items():
-            _add(g, ("c", c), HUB, kind, k)
-    for c, k in _flag_counts(model, ids, F_CODELIVERED).items():
-        sws = sw_by_c.get(c) or [HUB]
-        for node in sws:
-            _add(g, ("v", c), node, "codelivery", k / len(sws))
-    hub_on = model.desk.street_scope or any(p.name == "joint_meeting" for p in model.policies)
-    if hub_on or g.has_node(HUB):
-        g.add_node(HUB, kind="hub", community=-1, size=1)
-    return g
+    orgs = [o for o in model.organizations if not o.closed]
+    sws = [s for s in model.agents_by_type.get(SocialWorker, ()) if s.on_roster]
+    cws = [c for c in model.agents_by_type.get(CommunityWorker, ()) if c.on_roster]
+    out.people = {
+        "community": float(len(cws)),
+        "organizations": float(len(orgs)),
+        "social_workers": float(len(sws)),
+        "volunteers": float(np.count_nonzero(res.vol_state == V_ACTIVE)),
+        "government": float(model.p.funding.special_fund + model.p.funding.lottery_fund),
+    }
+    # needs met in the window, by the society that met them
+    nt = model.needs
+    t0 = max(0, week - window) * WEEK
+    met = np.flatnonzero((nt.view("status") == MET) & (nt.view("t_end") >= t0))
+    kinds = nt.provider_kind[met].astype(np.int64)
+    flags = nt.flags[met]
+    out.served = {s: 0 for s in SOCIETIES if s != "government"}
+    for k, n in zip(*np.unique(kinds, return_counts=True), strict=True):
+        if int(k) in SERVED_BY:
+            out.served[SERVED_BY[int(k)]] += int(n)
+    flows: dict[tuple[str, str, str], float] = {}
 
+    def add(a: str, b: str, kind: str, n: float) -> None:
+        if n > 0:
+            flows[(a, b, kind)] = flows.get((a, b, kind), 0.0) + float(n)
 
-def _add(g: nx.MultiGraph, a, b, kind: str, weight: float) -> None:
-    if g.has_edge(a, b, key=kind):
-        g.edges[a, b, kind]["weight"] += weight
-    else:
-        g.add_edge(a, b, key=kind, kind=kind, weight=float(weight))
-
-
-def link_counts(g: nx.MultiGraph) -> dict[str, float]:
-    """Totals per edge kind: projects (contract edges) and employment ties; volunteers for team
-    and supervision; needs for platform, referral, escalation and co-delivery."""
-    out = dict.fromkeys(EDGE_KINDS, 0.0)
-    for _, _, kind, w in g.edges(keys=True, data="weight"):
-        out[kind] += 1.0 if kind in ("contract", "employment") else w
+    referred = (flags & F_REFERRED).astype(bool)
+    escalated = (flags & F_ESCALATED).astype(bool) & ~referred
+    street = model.desk.street_scope  # the platform: every need is matched street-wide
+    plain = ~referred & ~escalated
+    for mask, kind in ((referred, "referral"), (escalated, "escalation"), (plain, "platform")):
+        if kind == "platform" and not street:
+            continue
+        for k, n in zip(*np.unique(kinds[mask], return_counts=True), strict=True):
+            target = SERVED_BY.get(int(k))
+            if target is not None and target != "community":
+                add("community", target, kind, n)
+    add("social_workers", "volunteers", "codelivery", int(np.count_nonzero(flags & F_CODELIVERED)))
+    # people now
+    add("volunteers", "organizations", "team", sum(1 for o in orgs for v in o.team if v.on_roster))
+    sup = np.count_nonzero(res.supervised & (res.vol_state == V_ACTIVE))
+    add("social_workers", "volunteers", "supervision", int(sup))
+    employed = sum(1 for s in sws if isinstance(s.employer, SocialOrganization))
+    add("organizations", "social_workers", "employment", employed)
+    add("community", "social_workers", "post", len(sws) - employed)
+    # money in the window
+    data = model.recorder.data
+    lo, hi = max(0, min(week, model.p.run.weeks) - window), min(week, model.p.run.weeks)
+    for channel, target in MONEY_TO.items():
+        col = data.get(f"spending_{channel}")
+        if col is not None:
+            add("government", target, "money", float(col[lo:hi].sum()))
+    out.flows = [Flow(a, b, k, n) for (a, b, k), n in flows.items()]
     return out
 
 
-def layout(g: nx.MultiGraph) -> dict:
-    """Stable positions: communities on a circle (networkx's circular layout), the hub in the
-    centre, embedded agencies on an inner ring, everything else around its community."""
-    coms = sorted(n for n in g if g.nodes[n]["kind"] == "community")
-    pos = {n: np.asarray(p) for n, p in nx.circular_layout(coms, scale=1.0).items()}
-    if g.has_node(HUB):
-        pos[HUB] = np.zeros(2)
-    emb = sorted(n for n in g if g.nodes[n]["kind"] == "embedded")
-    for i, n in enumerate(emb):
-        a = 2 * math.pi * (i + 0.5) / max(1, len(emb))
-        pos[n] = 0.42 * np.array([math.cos(a), math.sin(a)])
-    around: dict[int, list] = defaultdict(list)
-    for n in sorted(g, key=str):
-        if n not in pos:
-            around[g.nodes[n]["community"]].append(n)
-    for c, nodes in around.items():
-        centre = pos.get(("c", c), np.zeros(2))
-        base = math.atan2(centre[1], centre[0])
-        k = len(nodes)
-        for i, n in enumerate(nodes):
-            a = base + (i - (k - 1) / 2) * min(0.55, 2.6 / max(1, k))
-            pos[n] = centre + 0.3 * np.array([math.cos(a), math.sin(a)])
-    return pos
+def _count(kind: str, n: float, lang: str) -> str:
+    if kind == "money":
+        return f"{n / 1e4:,.1f}万" if lang == "zh" else f"{n / 1e3:,.0f}k"
+    return f"{n:,.0f}"
 
 
-def draw_linkage(
-    g: nx.MultiGraph, lang: str, window_weeks: int, fig: Figure | None = None
-) -> Figure:
-    """Draw the linkage graph with matplotlib (nodes by kind, edges by kind, a legend).
+def draw_flows(fl: SocietyFlows, lang: str, fig: Figure | None = None) -> Figure:
+    """Draw the societies and their flows: arrows as wide as the square root of their count
+    (relative to the largest of their kind), each labelled with its count.
 
     Args:
-        g: From `linkage_graph`.
+        fl: From `society_flows`.
         lang: Label language ('zh' or 'en').
-        window_weeks: The window the graph covers (for the title).
         fig: A figure to draw on (a new one when None).
     """
     lang = figure_lang(lang)
-    fig = fig or Figure(figsize=(8.5, 6.2), dpi=90)
-    ax = fig.add_subplot(111)
-    pos = layout(g)
-    by_kind: dict[str, list] = defaultdict(list)
-    for a, b, kind, w in g.edges(keys=True, data="weight"):
-        by_kind[kind].append((a, b, w))
-    for kind in EDGE_KINDS:
-        edges = by_kind.get(kind)
-        if not edges:
-            continue
-        st = EDGE_STYLE[kind]
-        ws = np.array([w for _, _, w in edges], dtype=float)
-        width = 0.6 + (st["max_width"] - 0.6) * np.sqrt(ws / max(ws.max(), 1e-9))
-        nx.draw_networkx_edges(
-            g,
-            pos,
-            edgelist=[(a, b) for a, b, _ in edges],
-            ax=ax,
-            edge_color=st["edge_color"],
-            style=st["style"],
-            width=width,
-            alpha=0.8,
-        )
-    for kind, st in NODE_STYLE.items():
-        nodes = [n for n in g if g.nodes[n]["kind"] == kind]
-        if not nodes:
-            continue
-        if kind == "volunteers":
-            sizes = [40 + 12 * math.sqrt(g.nodes[n]["size"]) for n in nodes]
-        else:
-            sizes = st["size"]
-        nx.draw_networkx_nodes(
-            g,
-            pos,
-            nodelist=nodes,
-            ax=ax,
-            node_color=st["node_color"],
-            node_shape=st["node_shape"],
-            node_size=sizes,
-            edgecolors="white",
-            linewidths=0.8,
-        )
-    labels = {
-        n: f"{t('node_community', lang)} {n[1] + 1}" if lang == "zh" else f"C{n[1] + 1}"
-        for n in g
-        if g.nodes[n]["kind"] == "community"
-    }
-    label_pos = {n: pos[n] * 0.8 for n in labels}  # inside the ring; satellites sit outside
-    nx.draw_networkx_labels(g, label_pos, labels=labels, ax=ax, font_size=9, font_color="#1a1a1a")
-    handles = [
-        Line2D(
-            [],
-            [],
-            marker=st["node_shape"],
-            color="w",
-            markerfacecolor=st["node_color"],
-            markersize=9,
-            label=t(f"node_{kind}", lang),
-        )
-        for kind, st in NODE_STYLE.items()
-    ]
-    counts = link_counts(g)
-    handles += [
-        Line2D(
-            [],
-            [],
-            color=EDGE_STYLE[k]["edge_color"],
-            linestyle=EDGE_STYLE[k]["style"],
-            lw=2.2,
-            label=f"{t('edge_' + k, lang)} ({counts[k]:,.0f})",
-        )
-        for k in EDGE_KINDS
-    ]
-    ax.legend(
-        handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False
-    )
-    ax.set_title(t("network_title", lang, n=window_weeks), fontsize=11)
-    ax.set_xlim(-1.45, 1.45)
+    fig = fig or Figure(figsize=(9.6, 6.6), dpi=90)
+    ax = fig.add_axes((0.0, 0.0, 0.72, 0.93))
+    ax.set_xlim(-1.75, 1.75)
     ax.set_ylim(-1.45, 1.45)
     ax.set_aspect("equal")
     ax.axis("off")
-    fig.subplots_adjust(left=0.01, right=0.66, top=0.93, bottom=0.01)
+    largest: dict[str, float] = {}
+    for f in fl.flows:
+        largest[f.kind] = max(largest.get(f.kind, 0.0), f.count)
+    pairs: dict[frozenset, int] = {}
+    radius = 0.24
+    for f in sorted(fl.flows, key=lambda f: FLOW_KINDS.index(f.kind)):
+        key = frozenset((f.source, f.target))
+        k = pairs.get(key, 0)
+        pairs[key] = k + 1
+        rad = (0.12 + 0.16 * k) * (1 if k % 2 == 0 else -1) * (1 + k // 2)
+        a, b = np.array(POS[f.source]), np.array(POS[f.target])
+        width = 1.0 + 7.0 * math.sqrt(f.count / max(largest[f.kind], 1e-9))
+        arrow = FancyArrowPatch(
+            tuple(a),
+            tuple(b),
+            connectionstyle=f"arc3,rad={rad}",
+            arrowstyle="-|>",
+            mutation_scale=12 + width,
+            lw=width,
+            color=FLOW_COLORS[f.kind],
+            alpha=0.8,
+            shrinkA=radius * 145,
+            shrinkB=radius * 145,
+            zorder=1,
+        )
+        ax.add_patch(arrow)
+        # the label at the middle of the arc
+        mid = (a + b) / 2
+        d = b - a
+        normal = np.array([d[1], -d[0]])
+        at = mid + rad * normal * 0.5
+        ax.annotate(
+            f"{t('flow_' + f.kind, lang)} {_count(f.kind, f.count, lang)}",
+            at,
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            color="#222222",
+            bbox={
+                "boxstyle": "round,pad=0.15",
+                "fc": "white",
+                "ec": FLOW_COLORS[f.kind],
+                "lw": 0.8,
+            },
+            zorder=3,
+        )
+    for s in SOCIETIES:
+        x, y = POS[s]
+        ax.add_patch(Circle((x, y), radius, color=COLORS[s], zorder=2))
+        ax.annotate(
+            t("society_" + s, lang), (x, y), ha="center", va="center", fontsize=9,
+            color="white", zorder=4,
+        )  # fmt: skip
+        n = _count("money", fl.people[s], lang) if s == "government" else f"{fl.people[s]:,.0f}"
+        sub = t("who_" + s, lang, n=n)
+        if s != "government":
+            sub += "\n" + t("met_needs", lang, met=f"{fl.served.get(s, 0):,}")
+        ax.annotate(
+            sub, (x, y - radius - 0.03), ha="center", va="top", fontsize=7.5, color="#333333",
+            zorder=4,
+        )  # fmt: skip
+    fig.suptitle(t("flows_title", lang, n=fl.window, week=fl.week), fontsize=11, x=0.36)
+    totals = fl.totals()
+    side = fig.add_axes((0.72, 0.05, 0.27, 0.86))
+    side.axis("off")
+    y = 1.0
+    side.text(0.0, y, t("flows_legend", lang), fontsize=9, va="top", transform=side.transAxes)
+    for kind in FLOW_KINDS:
+        y -= 0.062
+        side.text(
+            0.0, y, f"■ {t('flow_' + kind, lang)}: {_count(kind, totals[kind], lang)}",
+            color=FLOW_COLORS[kind], fontsize=8.5, va="top", transform=side.transAxes,
+        )  # fmt: skip
+    width = 17 if lang == "zh" else 38
+    note = "\n".join(textwrap.wrap(t("flows_units", lang), width))
+    side.text(
+        0.0, y - 0.08, note, fontsize=7.5, color="#555555", va="top", transform=side.transAxes
+    )
     return fig

@@ -41,6 +41,10 @@ MODE_ORDER = (
 ALLOCATION_KEYS = ("procurement", "posts", "venture", "incubation", "timebank", "block_grant")
 """Budget shares the dashboard exposes (`funding.allocation.*`)."""
 
+RESULTS_ENV = "LINKAGE_RESULTS"
+"""Environment variable naming the results folder where the dashboard looks for attributions
+(`linkage dashboard --results DIR`; default `results` in the working directory)."""
+
 WORKSHOP_RESIDENTS = 8_000  # residents: a small street so one step takes tens of milliseconds
 WORKSHOP_COMMUNITIES = 6
 WORKSHOP_WEEKS = 260  # weeks: five years, as the default run
@@ -408,6 +412,19 @@ class Session:
         return self.main.done
 
 
+def mode_attribution(a: str, b: str) -> dict | None:
+    """The newest precomputed attribution (`linkage attribute`, or the one `linkage demo`
+    writes for siloed -> full linkage) between modes `a` and `b` in the results folder, as
+    a -> b; None when there is none. The dashboard does not compute one: a sampled attribution
+    takes hundreds of runs, minutes even on the workshop street."""
+    import os
+
+    from experiments.interfaces.report.attribution import find_attribution
+
+    root = Path(os.environ.get(RESULTS_ENV) or "results")
+    return find_attribution(root, a, b)
+
+
 def default_controls(mode: str = "full_linkage") -> Controls:
     """Controls the dashboard starts with."""
     return controls_for_mode(mode)
@@ -427,6 +444,7 @@ __all__ = [
     "build_scenario",
     "controls_for_mode",
     "default_controls",
+    "mode_attribution",
     "modes",
     "paired_controls",
 ]

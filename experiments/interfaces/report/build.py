@@ -10,7 +10,7 @@ import pandas as pd
 
 from experiments.engine.errors import ExperimentError
 from experiments.engine.folders import check_out, tmp_path
-from experiments.interfaces.report import html, tables, text
+from experiments.interfaces.report import attribution, html, tables, text
 from experiments.interfaces.report.data import ReportData, load_report_data
 from experiments.interfaces.report.figures import render_figures
 from experiments.interfaces.report.fonts import font_rc
@@ -88,14 +88,22 @@ def build_report(
         path = folder / f"{name}.png"
         _write(path, png)
         fig_paths.append(path)
-    findings = text.summaries(data, tabs["headline"], tabs["equity"])
+    findings = text.summaries(data, tabs["headline"], tabs["equity"], tabs["spending"])
     extra, extra_pngs = html.analysis_sections(data.results.path, lang)
-    for name, png in extra_pngs.items():
+    first, first_pngs = attribution.section(data.results.path, lang)  # read first, if any
+    for name, png in {**first_pngs, **extra_pngs}.items():
         path = folder / name
         _write(path, png)
         fig_paths.append(path)
     page = html.page(
-        data, tabs["headline"], tabs["equity"], figures, findings, [p.name for p in csvs], extra
+        data,
+        tabs["headline"],
+        tabs["equity"],
+        figures,
+        findings,
+        [p.name for p in csvs],
+        extra,
+        first=first,
     )
     html_path = folder / "report.html"
     _write(html_path, page.encode("utf-8"))

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.analyses.attribution import endpoints
 from experiments.analyses.compare import Results, compare_runs, load_results, t_critical
 from experiments.engine.errors import ExperimentError
 from experiments.interfaces.report.labels import (
@@ -145,6 +146,27 @@ def _annual_spending(runs: pd.DataFrame, weeks: int | None, warmup: int | None) 
     return out
 
 
+def _budget(runs: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame:
+    """Add `annual_budget` (the run's `funding.special_fund` + `funding.lottery_fund`, yuan a
+    year: its scenario's, or the parameter point's when the experiment varies them) and
+    `budget_spent_share` (`gov_spending_annual` / `annual_budget`)."""
+    funds = {}
+    for s in manifest.get("scenarios") or []:
+        f = (s.get("params") or {}).get("funding") or {}
+        funds[s.get("name")] = (f.get("special_fund", math.nan), f.get("lottery_fund", math.nan))
+    out = runs.copy()
+    special = out["scenario"].map(lambda n: funds.get(n, (math.nan, math.nan))[0]).astype(float)
+    lottery = out["scenario"].map(lambda n: funds.get(n, (math.nan, math.nan))[1]).astype(float)
+    if "funding.special_fund" in out:
+        special = out["funding.special_fund"].astype(float)
+    if "funding.lottery_fund" in out:
+        lottery = out["funding.lottery_fund"].astype(float)
+    out["annual_budget"] = special + lottery
+    spent = out["gov_spending_annual"].astype(float) if "gov_spending_annual" in out else math.nan
+    out["budget_spent_share"] = spent / out["annual_budget"].where(out["annual_budget"] > 0)
+    return out
+
+
 def _read_weekly(res: Results, run_ids: set[str]) -> pd.DataFrame:
     path = res.path / "timeseries.parquet"
     ids = ["run_id", "scenario", "point", "replication", "week"]
@@ -175,6 +197,9 @@ def load_report_data(path: str, baseline: str | None = None, lang: str = "en") -
         ExperimentError: not a results folder, no successful run, or an unknown baseline.
     """
     res = load_results(path)
+    ends = endpoints(res.path)
+    if ends is not None:  # an attribution's folder: its two scenarios, not every subset
+        res.runs = res.runs[res.runs["scenario"].isin(ends)].reset_index(drop=True)
     runs = res.runs
     scenarios = res.scenarios
     baseline = baseline or res.baseline
@@ -195,7 +220,7 @@ def load_report_data(path: str, baseline: str | None = None, lang: str = "en") -
     weeks, warmup = _run_settings(res.manifest)
     multi = ok["point"].nunique() > 1
     ok["arm"] = [arm_key(s, p, multi) for s, p in zip(ok["scenario"], ok["point"], strict=True)]
-    ok = _annual_spending(ok, weeks, warmup)
+    ok = _budget(_annual_spending(ok, weeks, warmup), res.manifest)
     names = scenario_labels(res.manifest, scenarios, lang)
     arms, labels, arm_scen = [], {}, {}
     order = {s: i for i, s in enumerate(scenarios)}

@@ -208,6 +208,7 @@ def page(
     findings: dict[str, str],
     csv_names: list[str],
     extra: str = "",
+    first: str = "",
 ) -> str:
     """The whole report page.
 
@@ -219,6 +220,8 @@ def page(
         findings: Summary paragraph by arm.
         csv_names: File names of the CSV tables (linked relative to the page).
         extra: HTML of the sensitivity and budget-search sections, when present.
+        first: HTML of the section a decision maker reads first (the attribution), when
+            present: it comes before the findings.
 
     Returns:
         The HTML text.
@@ -251,6 +254,7 @@ def page(
         f"<h1>{esc(t('title', lang))}: {esc(name)}</h1>",
         f"<p class='sub'>{esc(desc)}</p>" if desc else "",
         f"<p class='meta'>{esc(meta)}</p>",
+        first,
         f"<h2>{esc(t('findings', lang))}</h2>",
         "<ul class='findings'>"
         + "".join(f"<li>{esc(p)}</li>" for p in findings.values())

@@ -146,11 +146,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "method_text": (
         "Each scenario ran {reps} replications of {weeks} weeks ({warmup} weeks of warm-up "
         "excluded from the summary numbers). Replication r of every scenario used the same "
-        "seed, so differences to the baseline are paired and far less noisy than differences "
-        "of independent means. Intervals are Student-t 95% confidence intervals over "
-        "replications.",
+        "seed, so differences to the baseline are paired (common random numbers) and their "
+        "intervals come from the paired differences. Intervals are Student-t 95% confidence "
+        "intervals over replications.",
         "每个情景重复运行 {reps} 次,每次 {weeks} 周(前 {warmup} 周为预热期,不计入汇总指标)。"
-        "各情景的第 r 次重复使用相同的随机种子,因此与基线的差值是配对的,比独立均值之差噪声小得多。"
+        "各情景的第 r 次重复使用相同的随机种子,因此与基线的差值是配对的(共同随机数),其区间由配对差值计算。"
         "区间为基于重复运行的 t 分布95%置信区间。",
     ),
     "files": ("Tables for spreadsheets", "表格(可用电子表格打开)"),

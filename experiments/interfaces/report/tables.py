@@ -79,10 +79,14 @@ def equity_table(data: ReportData) -> pd.DataFrame:
 
 
 def spending_table(data: ReportData) -> pd.DataFrame:
-    """Government spending per year by channel, per arm, vs the baseline (yuan)."""
+    """Government spending per year by channel, per arm, vs the baseline (yuan), the yearly
+    budget and the share of it spent."""
     metrics = [f"annual_spending_{c}" for c in CHANNELS] + ["gov_spending_annual"]
+    metrics += ["annual_budget", "budget_spent_share"]
     names = {f"annual_spending_{c}": channel_name(c, data.lang) for c in CHANNELS}
     names["gov_spending_annual"] = "total" if data.lang != "zh" else "合计"
+    names["annual_budget"] = "budget" if data.lang != "zh" else "预算"
+    names["budget_spent_share"] = "share of the budget spent" if data.lang != "zh" else "预算执行率"
     return _finish(data.compare(metrics), names)
 
 

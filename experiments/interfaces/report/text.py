@@ -2,7 +2,11 @@
 
 A difference to the baseline is called "above"/"below", "more"/"less", "shorter"/"longer"
 only when its paired 95% interval excludes zero; otherwise the sentence says there is no clear
-difference (or leaves the comparison out).
+difference (or leaves the comparison out). A group is the "least served" only when its interval
+is below the next group's. Spending is never said to be equal unless the numbers show it: the
+first finding (`spending_finding`) states each arm's yearly spending and share of its budget,
+and calls them "about the same" only when every arm's interval lies within `SPEND_TOLERANCE` of
+the budget of each other's.
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ import pandas as pd
 from experiments.interfaces.report.data import ReportData
 from experiments.interfaces.report.labels import GROUPS, group_name, mentions_baseline, money
 from experiments.interfaces.report.tables import row, value
+
+SPEND_TOLERANCE = 0.03
+"""Spending of the arms counts as "about the same" when all of it (95% intervals included)
+lies within this share of the budget."""
 
 
 def _f(x: float, decimals: int) -> str:
@@ -75,6 +83,101 @@ def _lowest_group(
     return g, v, row(eq, arm, f"satisfaction_{g}")
 
 
+def _spent_share(data: ReportData, arm: str) -> float:
+    """Mean share of its yearly budget an arm spends (NaN when unknown)."""
+    col = data.runs.get("budget_spent_share")
+    if col is None:
+        return math.nan
+    v = col[data.runs["arm"] == arm].astype(float)
+    return float(v.mean()) if v.notna().any() else math.nan
+
+
+def _next_group(
+    data: ReportData, eq: pd.DataFrame, arm: str, lowest: str
+) -> tuple[str, float] | None:
+    """The group with the next-lowest mean and the low end of its interval."""
+    vals = [(g, row(eq, arm, f"satisfaction_{g}")) for g in GROUPS if g != lowest]
+    vals = [(g, r) for g, r in vals if r is not None and not math.isnan(float(r["mean"]))]
+    if not vals:
+        return None
+    g, r = min(vals, key=lambda gr: float(gr[1]["mean"]))
+    lo = float(r["ci_low"])
+    return g, (lo if not math.isnan(lo) else -math.inf)
+
+
+def spending_finding(data: ReportData, spend: pd.DataFrame) -> str:
+    """What each arm spends a year and what share of its budget that is, and whether the arms
+    spend about the same (every interval within `SPEND_TOLERANCE` of the budget of the others')
+    or not; from the spending table.
+
+    Returns:
+        The paragraph, or "" when the table has no spending.
+    """
+    zh = data.lang == "zh"
+    lang = data.lang
+    rows = [
+        (a, row(spend, a, "gov_spending_annual"), row(spend, a, "annual_budget")) for a in data.arms
+    ]
+    rows = [(a, s, b) for a, s, b in rows if s is not None and not math.isnan(s["mean"])]
+    if not rows:
+        return ""
+    budgets = [float(b["mean"]) if b is not None else math.nan for _, _, b in rows]
+    known = [b for b in budgets if not math.isnan(b) and b > 0]
+
+    def each(a: str, s: pd.Series, b: float) -> str:
+        pct = f"{_f(100 * s['mean'] / b, 0)}%" if b and not math.isnan(b) else ""
+        if zh:
+            return f"{data.labels[a]} {money(s['mean'], lang)}" + (f"(预算的 {pct})" if pct else "")
+        return f"{data.labels[a]} {money(s['mean'], lang)}" + (
+            f" ({pct} of its budget)" if pct else ""
+        )
+
+    listing = ("、" if zh else "; ").join(
+        each(a, s, b) for (a, s, _), b in zip(rows, budgets, strict=True)
+    )
+    if len(known) < len(rows):
+        return f"每年支出:{listing}。" if zh else f"Spending per year: {listing}."
+    if max(known) - min(known) > 1e-6 * max(known):
+        return (
+            f"各情景的年度预算不同({money(min(known), lang)}至{money(max(known), lang)});每年支出:{listing}。"
+            if zh
+            else f"The scenarios have different yearly budgets ({money(min(known), lang)} to "
+            f"{money(max(known), lang)}); they spend per year: {listing}."
+        )
+    budget = known[0]
+    lo = min(float(s["ci_low"]) if not math.isnan(s["ci_low"]) else s["mean"] for _, s, _ in rows)
+    hi = max(float(s["ci_high"]) if not math.isnan(s["ci_high"]) else s["mean"] for _, s, _ in rows)
+    spread = hi - lo
+    tol = _f(100 * SPEND_TOLERANCE, 0)
+    if len(rows) == 1:
+        return (
+            f"年度预算 {money(budget, lang)};每年支出:{listing}。"
+            if zh
+            else (f"The yearly budget is {money(budget, lang)}; spending per year: {listing}.")
+        )
+    if spread <= SPEND_TOLERANCE * budget:
+        return (
+            f"各情景的年度预算相同,均为 {money(budget, lang)};支出也大致相同(含置信区间在内相差不超过预算的 "
+            f"{tol}%):{listing}。"
+            if zh
+            else f"Every scenario has the same yearly budget, {money(budget, lang)}, and they "
+            f"spend about the same (within {tol}% of the budget of each other, intervals "
+            f"included): {listing}."
+        )
+    means = [float(s["mean"]) for _, s, _ in rows]
+    gap = max(means) - min(means)
+    return (
+        f"各情景的年度预算相同,均为 {money(budget, lang)},但实际支出并不相同:{listing};"
+        f"均值相差 {money(gap, lang)},即预算的 {_f(100 * gap / budget, 0)}%(超过 {tol}%)。"
+        "因此比较成效时应看每满足一项需求的成本(按实际支出计算),而不只看成效本身。"
+        if zh
+        else f"Every scenario has the same yearly budget, {money(budget, lang)}, but they do not "
+        f"spend the same: {listing}; the means differ by {money(gap, lang)}, "
+        f"{_f(100 * gap / budget, 0)}% of the budget (more than {tol}%). Compare them by cost per "
+        "need met, which divides by the money actually spent, not by outcomes alone."
+    )
+
+
 def summary(data: ReportData, arm: str, head: pd.DataFrame, eq: pd.DataFrame) -> str:
     """One paragraph about an arm: need satisfaction, cost, waiting, volunteers, the worst-off
     group, each compared with the baseline where the difference is clear.
@@ -110,6 +213,10 @@ def summary(data: ReportData, arm: str, head: pd.DataFrame, eq: pd.DataFrame) ->
             if zh
             else f"costs {money(spend['mean'], lang)} a year"
         )
+        share = _spent_share(data, arm)
+        if not math.isnan(share):
+            pct = _f(100 * share, 0)
+            text += f"(预算的 {pct}%)" if zh else f" ({pct}% of its budget)"
         if not is_base and not math.isnan(spend["diff"]):
             if _sig(spend):
                 amount = money(abs(spend["diff"]), lang)
@@ -120,7 +227,9 @@ def summary(data: ReportData, arm: str, head: pd.DataFrame, eq: pd.DataFrame) ->
                     else f", {amount} {'more' if more else 'less'} than the baseline"
                 )
             else:
-                text += ",与基线大致相同" if zh else ", about the same as the baseline"
+                text += (
+                    ",支出与基线无明显差别" if zh else ", not clearly different from the baseline's"
+                )
         if cost is not None and not math.isnan(cost["mean"]):
             c = _f(cost["mean"], 0 if cost["mean"] >= 10 else 1)
             text += f",每满足一项需求 {c} 元" if zh else f", {c} yuan per need met"
@@ -166,10 +275,23 @@ def summary(data: ReportData, arm: str, head: pd.DataFrame, eq: pd.DataFrame) ->
     if low is not None:
         g, v, r = low
         name = group_name(g, lang)
+        nxt = _next_group(data, eq, arm, g)
+        clear = nxt is not None and r is not None and float(r["ci_high"]) < nxt[1]
         if zh:
-            out += f"满足率最低的群体:{name},{_f(100 * v, 0)}%"
+            out += (
+                f"满足率最低的群体:{name},{_f(100 * v, 0)}%"
+                if clear or nxt is None
+                else f"满足率均值最低的群体:{name},{_f(100 * v, 0)}%"
+                f"(其区间与{group_name(nxt[0], lang)}重叠,次序不确定)"
+            )
         else:
-            out += f" Least-served group: {name.lower()} at {_f(100 * v, 0)}%"
+            out += (
+                f" Least-served group: {name.lower()} at {_f(100 * v, 0)}%"
+                if clear or nxt is None
+                else f" Lowest mean need satisfaction: {name.lower()} at {_f(100 * v, 0)}% "
+                f"(its interval overlaps that of {group_name(nxt[0], lang).lower()}, so the "
+                "order is uncertain)"
+            )
         if not is_base and r is not None and _sig(r):
             d = 100 * float(r["diff"])
             out += (
@@ -181,7 +303,19 @@ def summary(data: ReportData, arm: str, head: pd.DataFrame, eq: pd.DataFrame) ->
     return out
 
 
-def summaries(data: ReportData, head: pd.DataFrame, eq: pd.DataFrame) -> dict[str, str]:
-    """A summary paragraph per arm (the baseline first)."""
+def summaries(
+    data: ReportData, head: pd.DataFrame, eq: pd.DataFrame, spend: pd.DataFrame | None = None
+) -> dict[str, str]:
+    """The findings: spending and budgets first (key `SPENDING`, with the spending table),
+    then a summary paragraph per arm (the baseline first)."""
     order = sorted(data.arms, key=lambda a: a not in data.baseline_arms)
-    return {a: summary(data, a, head, eq) for a in order}
+    out = {}
+    text = spending_finding(data, spend) if spend is not None else ""
+    if text:
+        out[SPENDING] = text
+    out.update({a: summary(data, a, head, eq) for a in order})
+    return out
+
+
+SPENDING = "(spending)"
+"""Key of the spending finding in `summaries`."""

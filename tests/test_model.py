@@ -11,7 +11,13 @@ from model import STEP_ORDER, LinkageModel, Params, check_invariants, run_model
 from model.agents import WEEK
 from model.needs import ABANDONED, HELD, HIDDEN, IN_SERVICE, MET, OPEN_STATUSES, WAITING
 
-ALL_SCENARIOS = sorted(p.relative_to(SCENARIOS).as_posix() for p in SCENARIOS.rglob("*.yaml"))
+# Scenario files only: scenarios/districts/ holds district files (`linkage district`; they are
+# checked by tests/test_district.py and by `linkage validate` in tests/test_bad_input.py).
+ALL_SCENARIOS = sorted(
+    p.relative_to(SCENARIOS).as_posix()
+    for p in SCENARIOS.rglob("*.yaml")
+    if p.parent.name != "districts"
+)
 
 
 def _mean(rel: str, key: str, *overrides: str, seeds=range(1, 4)) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""`linkage validate FILE...`: check scenario, experiment or optimize files without running
-them; every file is checked and reported (exit 2 if any fails)."""
+"""`linkage validate FILE...`: check scenario, experiment, optimize or district files without
+running them; every file is checked and reported (exit 2 if any fails)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,20 @@ from experiments.engine.scenarios import load_scenario, read_yaml
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="validate scenario or experiment files")
+    p = sub.add_parser(
+        "validate", help="validate scenario, experiment, budget-allocation or district files"
+    )
     p.add_argument("files", nargs="+", help="YAML files")
     p.set_defaults(func=main)
 
 
 def kind_of(data: dict) -> str:
-    """What a file is, from its keys: "problem" (for `linkage optimize`), "experiment" or
-    "scenario"."""
+    """What a file is, from its keys: "problem" (for `linkage optimize`), "district" (for
+    `linkage district`), "experiment" or "scenario"."""
     if "scenario" in data and any(k in data for k in ("search", "channels", "budget")):
         return "problem"
+    if "table" in data and "extends" in data:
+        return "district"
     if "scenarios" in data and ("replications" in data or "design" in data or "levers" in data):
         return "experiment"
     return "scenario"
@@ -42,6 +46,11 @@ def check_file(path: str) -> str:
 
         load_problem(path)
         return "budget-allocation problem"
+    if kind == "district":
+        from experiments.engine.district_spec import load_district
+
+        district = load_district(path)
+        return f"district '{district.name}', {len(district.table.streets)} streets"
     if kind == "experiment":
         from experiments.engine.spec import load_experiment
 

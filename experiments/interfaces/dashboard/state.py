@@ -23,7 +23,7 @@ import numpy as np
 
 from experiments.engine.resources import scenarios_dir
 from experiments.engine.scenarios import load_scenario
-from model import CHANNELS, GROUPS, POLICIES, LinkageModel
+from model import CHANNELS, GROUPS, POLICIES, LinkageModel, release_model
 
 MODES_DIR = scenarios_dir() / "modes"
 """Where the linkage-mode scenario files live."""
@@ -380,17 +380,22 @@ class Session:
     def reset(self, controls: Controls) -> None:
         """Rebuild the main run (and the paired run, to its week 0) from these controls."""
         with self.lock:
+            old = [self.main, self.other]
             self.main = LiveRun(controls)
             if self.other is not None:
                 self.other = LiveRun(paired_controls(controls, self.other.controls.mode))
+            _release(old)
 
     def set_compare(self, mode: str | None) -> None:
         """Start a paired run of `mode`, caught up to the main run's week (None: stop comparing)."""
         with self.lock:
+            old = [getattr(self, "other", None)]
             if mode is None:
                 self.other = None
+                _release(old)
                 return
             self.other = LiveRun(paired_controls(self.main.controls, mode))
+            _release(old)
             while self.other.week < self.main.week and self.other.step():
                 pass
 
@@ -410,6 +415,17 @@ class Session:
     def done(self) -> bool:
         """Whether the main run has finished."""
         return self.main.done
+
+
+def _release(runs: list[LiveRun | None]) -> None:
+    """Let the replaced runs' models be freed: Mesa 3.3 keeps every model reachable from a
+    class-level id counter (see `model.release_model`); a workshop resets dozens of times."""
+    import gc
+
+    for run in runs:
+        if run is not None:
+            release_model(run.model)
+    gc.collect()
 
 
 def mode_attribution(a: str, b: str) -> dict | None:

@@ -11,7 +11,11 @@ from model import STEP_ORDER, LinkageModel, Params, check_invariants, run_model
 from model.agents import WEEK
 from model.needs import ABANDONED, HELD, HIDDEN, IN_SERVICE, MET, OPEN_STATUSES, WAITING
 
-ALL_SCENARIOS = sorted(p.relative_to(SCENARIOS).as_posix() for p in SCENARIOS.rglob("*.yaml"))
+ALL_SCENARIOS = sorted(
+    p.relative_to(SCENARIOS).as_posix()
+    for p in SCENARIOS.rglob("*.yaml")
+    if "districts" not in p.relative_to(SCENARIOS).parts  # district files, not scenarios
+)
 
 
 def _mean(rel: str, key: str, *overrides: str, seeds=range(1, 4)) -> np.ndarray:

@@ -134,7 +134,10 @@ def spending_finding(data: ReportData, spend: pd.DataFrame) -> str:
     known = [b for b in budgets if not math.isnan(b) and b > 0]
 
     def each(a: str, s: pd.Series, b: float) -> str:
-        pct = f"{_f(100 * s['mean'] / b, 0)}%" if b and not math.isnan(b) else ""
+        pct = ""
+        if b and not math.isnan(b):
+            r = 100 * s["mean"] / b
+            pct = f"{_f(r, 1 if round(r) == 100 and r < 99.95 else 0)}%"  # 99.5% is not 100%
         back = _arm_mean(data, a, "gov_returned_annual")
         ret = "" if math.isnan(back) else money(back, lang)
         if zh:
@@ -255,6 +258,14 @@ def summary(data: ReportData, arm: str, head: pd.DataFrame, eq: pd.DataFrame) ->
         if cost is not None and not math.isnan(cost["mean"]):
             c = _f(cost["mean"], 0 if cost["mean"] >= 10 else 1)
             text += f",每满足一项需求 {c} 元" if zh else f", {c} yuan per need met"
+            cash = value(head, arm, "cost_per_need_met_cash")
+            if not math.isnan(cash) and abs(cash - cost["mean"]) > 0.005 * abs(cost["mean"]):
+                k = _f(cash, 0 if cash >= 10 else 1)
+                text += (
+                    f"(权责发生制,含时间银行负债变化;按现金计 {k} 元)"
+                    if zh
+                    else f" on accrual, counting the time bank's new liability ({k} in cash)"
+                )
             if not is_base and not math.isnan(cost["diff"]):
                 b = _f(cost["mean"] - cost["diff"], 0 if cost["mean"] - cost["diff"] >= 10 else 1)
                 text += f"(基线 {b} 元)" if zh else f" (baseline {b})"

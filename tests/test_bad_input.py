@@ -121,7 +121,11 @@ def test_missing_file_exit_code_without_traceback(tmp_path):
 
 
 def test_all_shipped_scenarios_validate(capsys):
-    files = sorted(str(p) for p in (ROOT / "scenarios").rglob("*.yaml"))
+    files = sorted(
+        str(p)
+        for p in (ROOT / "scenarios").rglob("*.yaml")
+        if "districts" not in p.relative_to(ROOT / "scenarios").parts  # district files
+    )
     assert main(["validate", *files]) == 0
 
 

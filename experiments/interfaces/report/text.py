@@ -264,7 +264,7 @@ def summary(data: ReportData, arm: str, head: pd.DataFrame, eq: pd.DataFrame) ->
                 text += (
                     f"(权责发生制,含时间银行负债变化;按现金计 {k} 元)"
                     if zh
-                    else f" on accrual, counting the time bank's new liability ({k} in cash)"
+                    else f" on accrual, counting new time-bank liability ({k} in cash)"
                 )
             if not is_base and not math.isnan(cost["diff"]):
                 b = _f(cost["mean"] - cost["diff"], 0 if cost["mean"] - cost["diff"] >= 10 else 1)

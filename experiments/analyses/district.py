@@ -362,9 +362,7 @@ def district_figures(runs: pd.DataFrame, residents: np.ndarray) -> dict[str, flo
         if met.sum()
         else nan,
         "gov_spending_annual": float(col["gov_spending_annual"].sum()),
-        "cost_per_need_met": float(col["cost"].sum() / met.sum())
-        if met.sum()
-        else nan,
+        "cost_per_need_met": float(col["cost"].sum() / met.sum()) if met.sum() else nan,
         "active_volunteers": float(col["active_volunteers"].sum()),
     }
     finite = np.isfinite(sat)

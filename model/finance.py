@@ -10,6 +10,18 @@ channels always add up to the total.
 Who spends: the policies (posts, projects, venture grants, incubation, evaluation, the platform,
 the time-bank subsidy), the workforce (block-grant staff's wages) and the time bank (backstop of
 redemptions).
+
+Budget execution (预算执行). Every budget year is reviewed each quarter (`review_quarter`, at
+weeks 13, 26 and 39 of the year): a channel keeps what it still needs this year, namely what its
+spender declares (`Policy.committed`: contracts still to pay, evaluations still to buy; nothing
+for venture grants and incubation, which are given at the year's start) or, for a channel whose
+spender declares nothing, its spending rate over the quarter just ended times the weeks left,
+plus `funding.execution_margin` of that. The rest is money the channel cannot use: it moves to
+the strategy's fallback channel (`funding.fallback`, by default block grants, whose residents'
+committees re-staff every quarter with what they hold). What is still unspent at the year's end
+is recorded as returned (`close_year`). The ledger of each year keeps, per channel, what was
+allocated, moved in, moved out, spent and returned; `allocated + moved in == spent + moved out
++ returned` for every closed channel-year (`check_invariants` checks it).
 """
 
 from __future__ import annotations
@@ -27,6 +39,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 PROGRAMME_CHANNELS = ("procurement", "posts", "venture", "incubation", "timebank", "block_grant")
 """Channels that receive a share of the programme budget (`funding.allocation`), in order."""
+
+QUARTER_WEEKS = 13
+"""Weeks between two budget-execution reviews (a quarter)."""
+
+LAST_RESORT = "block_grant"
+"""Where money goes that the fallback channel itself cannot use: the residents' committees can
+always spend on their own staff."""
+
+LEDGER_FIELDS = ("allocated", "moved_in", "moved_out", "spent", "returned")
+"""Per channel and budget year: what the ledger records."""
 
 
 class Government(mesa.Agent):
@@ -57,6 +79,10 @@ class Government(mesa.Agent):
         self.spent_week = dict.fromkeys(CHANNELS, 0.0)
         self.budget_total = 0.0
         self.programmes: set[str] = set()
+        self.ledger: dict[int, dict[str, dict[str, float]]] = {}
+        self.closed: set[int] = set()
+        self._spent_at_review = dict.fromkeys(CHANNELS, 0.0)
+        self._review_week = 0
 
     def open_channels(self, channels: Iterable[str]) -> None:
         """A policy runs the programme of these channels: they get their share of the budget."""
@@ -93,11 +119,84 @@ class Government(mesa.Agent):
     def open_year(self, year: int, budget: float, envelopes: dict[str, float]) -> None:
         """Start a budget year with its envelopes (their sum must not exceed the budget)."""
         assert sum(envelopes.values()) <= budget * (1 + 1e-9) + 1e-6
+        if self.year >= 0 and self.year not in self.closed:
+            self.close_year()
         self.year = year
         self.budget = budget
         self.budget_total += budget
         self.envelope = {c: float(envelopes.get(c, 0.0)) for c in CHANNELS}
         self.spent_year = dict.fromkeys(CHANNELS, 0.0)
+        self.ledger[year] = {f: dict.fromkeys(CHANNELS, 0.0) for f in LEDGER_FIELDS}
+        self.ledger[year]["allocated"] = dict(self.envelope)
+        self._spent_at_review = dict.fromkeys(CHANNELS, 0.0)
+        self._review_week = 0
+
+    def close_year(self) -> None:
+        """The budget year ends: what each channel has not spent is recorded as returned."""
+        if self.year < 0 or self.year in self.closed:
+            return
+        led = self.ledger[self.year]
+        for c in CHANNELS:
+            led["spent"][c] = self.spent_year[c]
+            led["returned"][c] = self.remaining(c)
+        self.closed.add(self.year)
+
+    def move(self, source: str, target: str, amount: float) -> float:
+        """Move up to `amount` of what is left of `source`'s envelope to `target`'s this year.
+
+        Returns:
+            The amount moved.
+        """
+        amount = min(max(0.0, amount), self.remaining(source))
+        if amount <= 0 or source == target:
+            return 0.0
+        self.envelope[source] -= amount
+        self.envelope[target] += amount
+        led = self.ledger[self.year]
+        led["moved_out"][source] += amount
+        led["moved_in"][target] += amount
+        return amount
+
+    def review_quarter(
+        self, week_of_year: int, committed: Iterable[dict[str, float]]
+    ) -> dict[str, float]:
+        """The quarterly budget-execution review: what a channel cannot use this year moves to
+        the fallback channel (see the module's docstring for the rule).
+
+        Args:
+            week_of_year: Weeks of the budget year already run (13, 26 or 39).
+            committed: Each policy's declared spending for the rest of the year, by channel.
+
+        Returns:
+            What each channel gave up (yuan).
+        """
+        weeks_left = 52 - week_of_year
+        declared: dict[str, float] = {}
+        for d in committed:
+            for c, v in d.items():
+                declared[c] = declared.get(c, 0.0) + float(v)
+        elapsed = max(1, week_of_year - self._review_week)
+        need = {}
+        for c in CHANNELS:
+            if c in declared:
+                need[c] = declared[c]
+            else:
+                rate = (self.spent_year[c] - self._spent_at_review[c]) / elapsed
+                need[c] = rate * weeks_left
+            need[c] *= 1.0 + self.funding.execution_margin
+        fallback = self.funding.fallback
+        out = dict.fromkeys(CHANNELS, 0.0)
+        if fallback != LAST_RESORT:  # the fallback's own surplus, before it receives any
+            out[fallback] = self.move(
+                fallback, LAST_RESORT, self.remaining(fallback) - need[fallback]
+            )
+        for c in CHANNELS:
+            if c in (fallback, LAST_RESORT):
+                continue
+            out[c] = self.move(c, fallback, self.remaining(c) - need[c])
+        self._spent_at_review = dict(self.spent_year)
+        self._review_week = week_of_year
+        return out
 
     def remaining(self, channel: str) -> float:
         """What is left of a channel's envelope this year."""
@@ -108,6 +207,8 @@ class Government(mesa.Agent):
         if amount <= 0 or math.isnan(amount):
             return 0.0
         granted = min(amount, self.remaining(channel))
+        if granted <= 0:
+            return 0.0
         self.spent_year[channel] += granted
         self.spent_total[channel] += granted
         self.spent_week[channel] += granted

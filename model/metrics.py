@@ -146,6 +146,40 @@ class Recorder:
         d["timebank_liability_yuan"][w] = bal * tb.price
         d["trust_mean"][w] = float(res.trust.mean())
 
+    def _execution(
+        self, w0: int, n_weeks: int, spend: dict[str, float], years: float
+    ) -> dict[str, float]:
+        """Budget execution over the summary's weeks: spent / allocated for the run and per
+        channel (a budget year counts by the share of its weeks inside the window), money
+        returned at the end of a budget year and money moved to the fallback channel."""
+        gov = self.model.gov
+        alloc = dict.fromkeys(CHANNELS, 0.0)
+        returned = moved = 0.0
+        for year, led in gov.ledger.items():
+            share = _overlap(year, w0, n_weeks)
+            if share <= 0:
+                continue
+            for c in CHANNELS:
+                alloc[c] += share * led["allocated"][c]
+                moved += share * led["moved_out"][c]
+                if year in gov.closed:
+                    returned += share * led["returned"][c]
+        total_alloc = sum(alloc.values())
+        out = {
+            "budget_allocated": float(total_alloc),
+            "budget_execution_rate": sum(spend.values()) / total_alloc
+            if total_alloc > 0
+            else float("nan"),
+            "gov_returned": float(returned),
+            "gov_returned_annual": float(returned / years) if years > 0 else float("nan"),
+            "gov_moved_to_fallback": float(moved),
+        }
+        for c in CHANNELS:
+            out[f"budget_execution_rate_{c}"] = (
+                spend[c] / alloc[c] if alloc[c] > 1e-9 else float("nan")
+            )
+        return out
+
     # ------------------------------------------------------------------ outputs
     def timeseries(self) -> pd.DataFrame:
         """The weeks recorded so far, one row each (`week` and the SERIES columns)."""
@@ -206,7 +240,17 @@ class Recorder:
         years = (n_weeks - w0) / 52.0
         out["gov_spending_total"] = total
         out["gov_spending_annual"] = total / years if years > 0 else float("nan")
-        out["cost_per_need_met"] = total / n_met if n_met else float("nan")
+        out.update(self._execution(w0, n_weeks, spend, years))
+        # Accrual: cash plus the change in the time bank's liability (credits at the shadow
+        # price) over the same weeks.
+        liab = d["timebank_liability_yuan"]
+        l_end = float(liab[n_weeks - 1]) if n_weeks else 0.0
+        l_start = float(liab[w0 - 1]) if w0 > 0 else 0.0
+        accrual = total + l_end - l_start
+        out["gov_cost_accrual"] = float(accrual)
+        out["gov_cost_accrual_annual"] = accrual / years if years > 0 else float("nan")
+        out["cost_per_need_met"] = accrual / n_met if n_met else float("nan")
+        out["cost_per_need_met_cash"] = total / n_met if n_met else float("nan")
         act = d["active_volunteers"][post]
         reg = d["registered_volunteers"][post]
         out["active_volunteers"] = float(act.mean())
@@ -270,12 +314,20 @@ class Recorder:
         return out
 
 
+def _overlap(year: int, w0: int, n_weeks: int) -> float:
+    """Share of budget year `year` inside the weeks [w0, n_weeks)."""
+    lo, hi = max(w0, 52 * year), min(n_weeks, 52 * year + 52)
+    return max(0, hi - lo) / 52.0
+
+
 def check_invariants(model: LinkageModel, summary: dict[str, float] | None = None) -> list[str]:
     """Invariants every run must satisfy; returns the violations (empty when all hold).
 
     - needs conserved: arisen == met + abandoned + pending, for the summary cohort and for the
       weekly flow counters against the need table;
     - spending: channels add up to the total, each year within its budget, never negative;
+    - budget ledger: per channel and budget year, allocated + moved in == spent + moved out +
+      returned (unspent, for the open year), and moves add up to zero;
     - time bank: balance == deposited - redeemed - expired, no account negative or above cap.
     """
     out: list[str] = []
@@ -306,6 +358,19 @@ def check_invariants(model: LinkageModel, summary: dict[str, float] | None = Non
     for c in gov.spent_year:
         if gov.spent_year[c] > gov.envelope[c] * (1 + 1e-9) + 1e-6:
             out.append(f"channel {c} over its envelope")
+    for year, led in gov.ledger.items():
+        moved = sum(led["moved_in"].values()) - sum(led["moved_out"].values())
+        if abs(moved) > 1e-6 * max(1.0, gov.budget):
+            out.append(f"budget year {year}: money moved in != money moved out")
+        for c in CHANNELS:
+            spent = led["spent"][c] if year in gov.closed else gov.spent_year[c]
+            left = led["returned"][c] if year in gov.closed else gov.remaining(c)
+            gap = led["allocated"][c] + led["moved_in"][c] - spent - led["moved_out"][c] - left
+            if abs(gap) > 1e-6 * max(1.0, led["allocated"][c]):
+                out.append(
+                    f"budget year {year}, channel {c}: allocated + moved in != spent + moved out"
+                    " + returned"
+                )
     bank = model.volunteers.time_bank
     tb = bank.totals
     bal = float(bank.balance.sum())

@@ -33,7 +33,7 @@ import simpy
 
 from model.agents import WEEK
 from model.clock import Clock
-from model.finance import Government
+from model.finance import QUARTER_WEEKS, Government
 from model.mesa_compat import RecorderCollector, apply_flat, seed_from
 from model.metrics import Recorder
 from model.needs import IN_SERVICE, MET, Catalog, NeedTable
@@ -168,6 +168,12 @@ class LinkageModel(mesa.Model):
         if week % 52 == 0:
             self.gov.open_budget_year(week // 52, (pol.overhead(self) for pol in self.policies))
             self.workforce.staff_block_grants(self.gov.remaining("block_grant"))
+        elif week % QUARTER_WEEKS == 0:  # weeks 13, 26 and 39 of the year
+            # Budget execution: what a channel cannot use moves to the fallback channel; the
+            # residents' committees re-staff with what block grants now hold.
+            weeks_left = 52 - week % 52
+            self.gov.review_quarter(week % 52, (pol.committed(self) for pol in self.policies))
+            self.workforce.staff_block_grants(self.gov.remaining("block_grant"), weeks_left)
         self.phase_log.append("budget_year")
         # 2. policies: each active policy acts through the subsystems it concerns
         #    (procurement, meetings, surveys, training...).
@@ -198,6 +204,8 @@ class LinkageModel(mesa.Model):
         self.workforce.pay_block_staff(self.gov)
         self.organizations.close_books()
         self.recorder.record_week(met, abandoned)
+        if (week + 1) % 52 == 0:
+            self.gov.close_year()  # unspent money is returned
         self.desk.reset_week()
         self.volunteers.time_bank.reset_week()
         self.gov.reset_week()

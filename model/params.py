@@ -787,6 +787,24 @@ class FundingParams(Section):
         plausible=(0.0, 2000000),
     )
     allocation: BudgetAllocation = Field(default_factory=BudgetAllocation)
+    fallback: Literal["block_grant", "posts"] = Field(
+        "block_grant",
+        description="Budget execution: the channel that receives the money another channel cannot "
+        "use in a quarter (model/finance.py). Default block grants: the residents' committees can "
+        "always hire their own staff; posts can absorb money only while social workers can be hired "
+        "(what posts cannot use goes on to block grants).",
+        json_schema_extra={"unit": "channel", "source": LEVER},
+    )
+    execution_margin: float = P(
+        0.05,
+        0,
+        1,
+        "share",
+        "Budget execution: a channel keeps its expected spending for the rest of the year plus this "
+        "share of it at each quarterly review; the rest moves to the fallback channel.",
+        ASSUMPTION + " (a finance office's safety margin)",
+        plausible=(0.0, 0.2),
+    )
 
 
 from model.policies import PoliciesParams  # noqa: E402  (policies build on Section, above)

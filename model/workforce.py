@@ -165,16 +165,22 @@ class Workforce:
         self.desk.change_skill(cw, 2)
         cw.weekly_hours = self.p.providers.cw_hours * (1 - admin_share)
 
-    def staff_block_grants(self, funds: float) -> None:
-        """Residents' committees spend this year's block grants (`funds`, split by community
-        size) on community workers (mostly administration): hire or lay off to the number
-        the grant pays for."""
+    def staff_block_grants(self, funds: float, weeks_left: int = 52) -> None:
+        """Residents' committees spend the block grants (`funds`, what is left of them for the
+        `weeks_left` weeks of the budget year) on community workers (mostly administration):
+        the street's grant pays for a whole number of workers, shared among the communities by
+        size (largest remainders first); each community hires or lays off to its number."""
         pp = self.p.providers
         sizes = np.array([c.n_residents for c in self.communities], dtype=float)
-        if pp.staff_salary <= 0:
+        cost = pp.staff_salary * weeks_left / 52.0
+        if cost <= 0 or funds <= 0:
             target = np.zeros(len(sizes), dtype=int)
         else:
-            target = np.floor(funds * sizes / sizes.sum() / pp.staff_salary).astype(int)
+            total = int(funds // cost)
+            quota = total * sizes / sizes.sum()
+            target = np.floor(quota).astype(int)
+            order = np.argsort(-(quota - target), kind="stable")
+            target[order[: total - int(target.sum())]] += 1
         rng = self.streams.get("block_grants")
         for com, k in zip(self.communities, target, strict=True):
             while len(com.block_staff) > k:

@@ -423,6 +423,7 @@ def test_spending_that_differs_is_said_to_differ_never_to_be_equal(results, tmp_
         budget = 2_600_000.0
         runs.loc[~full, "gov_spending_annual"] = budget * np.array([0.84, 0.85, 0.86])
         runs.loc[full, "gov_spending_annual"] = budget * np.array([0.69, 0.70, 0.71])
+        runs["gov_returned_annual"] = budget - runs["gov_spending_annual"]
 
     rep = build_report(_rewrite(results, tmp_path / "r", spend))
     text = _findings(rep.html.read_text(encoding="utf-8"))
@@ -430,8 +431,15 @@ def test_spending_that_differs_is_said_to_differ_never_to_be_equal(results, tmp_
     assert first.startswith(
         "Every scenario has the same yearly budget, 2.6 million yuan, but they do not spend the same"
     )
-    assert "Siloed (baseline) 2.2 million yuan (85% of its budget)" in first
-    assert "Full four-society linkage 1.8 million yuan (70% of its budget)" in first
+    # each strategy's execution rate and the money it returned, in the first paragraph
+    assert (
+        "Siloed (baseline) 2.2 million yuan (85% of its budget executed, "
+        "0.39 million yuan returned unspent at year end)" in first
+    )
+    assert (
+        "Full four-society linkage 1.8 million yuan (70% of its budget executed, "
+        "0.78 million yuan returned unspent at year end)" in first
+    )
     assert "15% of the budget (more than 3%)" in first
     for claim in ("spend the same amount", "spends the same", "spend about the same"):
         assert claim not in text

@@ -346,6 +346,9 @@ def district_figures(runs: pd.DataFrame, residents: np.ndarray) -> dict[str, flo
         return dict.fromkeys(DISTRICT_METRICS, nan)
     col = {c: runs[c].to_numpy(dtype=float) for c in runs.columns if c in STREET_METRICS}
     col["gov_spending_total"] = runs["gov_spending_total"].to_numpy(dtype=float)
+    # cost per need met is accrual (cash + change in the time bank's liability), as per street
+    cost = "gov_cost_accrual" if "gov_cost_accrual" in runs else "gov_spending_total"
+    col["cost"] = runs[cost].to_numpy(dtype=float)
     arisen, met = col["needs_arisen"], col["needs_met"]
     sat = col["need_satisfaction_rate"]
     out = {
@@ -359,9 +362,7 @@ def district_figures(runs: pd.DataFrame, residents: np.ndarray) -> dict[str, flo
         if met.sum()
         else nan,
         "gov_spending_annual": float(col["gov_spending_annual"].sum()),
-        "cost_per_need_met": float(col["gov_spending_total"].sum() / met.sum())
-        if met.sum()
-        else nan,
+        "cost_per_need_met": float(col["cost"].sum() / met.sum()) if met.sum() else nan,
         "active_volunteers": float(col["active_volunteers"].sum()),
     }
     finite = np.isfinite(sat)

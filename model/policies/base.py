@@ -60,6 +60,12 @@ class Policy:
         """Costs taken off the top of a new budget year, by channel."""
         return {}
 
+    def committed(self, model: LinkageModel) -> dict[str, float]:
+        """What it will still spend this budget year, by channel, for the quarterly
+        budget-execution review (`Government.review_quarter`). A channel no policy declares is
+        projected from its spending over the last quarter."""
+        return {}
+
     def apply(self, model: LinkageModel) -> None:
         """Act at phase 2 of every weekly step."""
 

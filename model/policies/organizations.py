@@ -20,6 +20,11 @@ if TYPE_CHECKING:  # pragma: no cover
 AREAS = ("professional", "care")
 
 
+def _next_multiple(week: int, step: int) -> int:
+    """The first week from `week` on that is a multiple of `step`."""
+    return -(-week // step) * step
+
+
 # ====================================================================== cultivation
 class CultivationParams(PolicyParams):
     founding_rate: float = P(
@@ -87,6 +92,10 @@ class Cultivation(Policy):
     )
     Params = CultivationParams
     channels = ("incubation",)
+
+    def committed(self, model: LinkageModel) -> dict[str, float]:
+        """Incubation places are given at the year's start only: nothing more this year."""
+        return {"incubation": 0.0}
 
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars
@@ -273,10 +282,32 @@ class Purchase(Policy):
             if on
         )
 
+    def committed(self, model: LinkageModel) -> dict[str, float]:
+        """Procurement: each running contract's instalments still due this year, projected at
+        its mean instalment so far (at most its unpaid value); venture grants are given at the
+        year's start only. Posts are left to the spending-rate projection."""
+        pw = self.pars.payment_weeks
+        week = model.week
+        year_end = (week // 52 + 1) * 52
+        due = 0.0
+        for con in model.organizations.contracts:
+            paid_n = len(range(_next_multiple(con.start_week, pw), week, pw))
+            left_n = len(range(_next_multiple(week, pw), min(con.end_week, year_end), pw))
+            mean = con.paid / paid_n if paid_n else con.value * pw / self.pars.contract_weeks
+            due += min(max(0.0, con.value - con.paid), left_n * mean)
+        return {"procurement": due, "venture": 0.0}
+
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars
         week = model.week
         model.organizations.end_contracts(week)
+        if (
+            week % 52
+            and week % 13 == 0
+            and pr.post_purchase
+            and model.gov.funding.fallback == "posts"
+        ):
+            self._posts(model, 52 - week % 52)  # posts are the fallback: hire with moved money
         if week % 52 == 0:
             if pr.post_purchase:
                 self._posts(model)
@@ -291,9 +322,9 @@ class Purchase(Policy):
             self._pay(model)
 
     # ------------------------------------------------------------------ posts
-    def _posts(self, model: LinkageModel) -> None:
+    def _posts(self, model: LinkageModel, weeks_left: int = 52) -> None:
         pr = self.pars
-        target = int(model.gov.remaining("posts") // pr.post_price)
+        target = int(model.gov.remaining("posts") // (pr.post_price * weeks_left / 52.0))
         self.posts = [s for s in self.posts if s.on_roster]
         while len(self.posts) > target:
             self.posts.pop().leave()
@@ -604,7 +635,22 @@ class Evaluation(Policy):
         self.fails = 0
 
     def overhead(self, model: LinkageModel) -> dict[str, float]:
-        return {"evaluation": self.pars.cost * 2 * model.p.street.n_communities}
+        """Evaluation is sized to the contracts it will evaluate: last year's awards (in the
+        first year, one project per community and area), none when no project is bought."""
+        gov = model.gov
+        if "procurement" not in gov.programmes or gov.funding.allocation.procurement <= 0:
+            return {"evaluation": 0.0}
+        if model.week >= 52:
+            n = sum(
+                1 for c in model.organizations.contract_history if c.start_week == model.week - 52
+            )
+        else:
+            n = 2 * model.p.street.n_communities
+        return {"evaluation": self.pars.cost * n}
+
+    def committed(self, model: LinkageModel) -> dict[str, float]:
+        """One evaluation of each running contract at the year's end."""
+        return {"evaluation": self.pars.cost * len(model.organizations.contracts)}
 
     def apply(self, model: LinkageModel) -> None:
         if model.week % 52 != 51:

@@ -154,6 +154,16 @@ class TimeBankParams(PolicyParams):
         ASSUMPTION,
         plausible=(0.0, 0.6),
     )
+    backstop_first_year: float = P(
+        0.05,
+        0,
+        1,
+        "share",
+        "Share of the time-bank envelope kept for the backstop in the first year (no redemptions "
+        "to go by yet); later years keep last year's backstop spending plus the execution margin.",
+        ASSUMPTION,
+        plausible=(0.0, 0.2),
+    )
     bankable_needs: list[str] = Field(
         ["life_care", "emotional_comfort"],
         description="Need types whose service hours earn credit (Nanjing's bank covers elder care: 生活照料, 精神抚慰); empty: every type.",
@@ -191,11 +201,27 @@ class TimeBanking(Policy):
         active = float(np.count_nonzero(model.residents.vol_state == V_ACTIVE))
         if model.week % 52 == 0:
             full = active * pr.subsidy_per_volunteer
-            # 80% of the envelope funds coordination; the rest is kept for the backstop.
-            self.weekly = min(full, 0.8 * model.gov.remaining("timebank")) / 52.0
+            # The backstop is sized to the redemptions it will back; coordination gets the rest
+            # (what neither uses moves to the fallback channel at the quarterly review).
+            left = model.gov.remaining("timebank")
+            reserve = self.backstop_reserve(model, left)
+            self.weekly = min(full, max(0.0, left - reserve)) / 52.0
             funded = self.weekly * 52.0 / full if full > 0 else 0.0
             model.volunteers.set_participation_boost(1.0 + pr.participation_boost * funded)
         model.gov.spend("timebank", getattr(self, "weekly", 0.0))
+
+    def backstop_reserve(self, model: LinkageModel, envelope: float) -> float:
+        """Yuan kept for the backstop this year: last year's backstop spending plus the
+        execution margin, or `backstop_first_year` of the envelope in the first year."""
+        bank = model.volunteers.time_bank
+        hours = bank.totals["backstop_hours"]
+        if model.week < 52:
+            reserve = self.pars.backstop_first_year * envelope
+        else:
+            last = hours - getattr(self, "_backstop_hours_at_year", 0.0)
+            reserve = last * bank.price * (1.0 + model.gov.funding.execution_margin)
+        self._backstop_hours_at_year = hours
+        return min(envelope, reserve)
 
 
 class MobilizationParams(PolicyParams):

@@ -53,7 +53,9 @@ SHORT_EN = {
     "mean_wait_hours": "wait (h)",
     "p90_wait_hours": "p90 wait (h)",
     "gov_spending_annual": "spending/yr (M yuan)",
-    "cost_per_need_met": "yuan/need met",
+    "cost_per_need_met": "yuan/need met (accrual)",
+    "cost_per_need_met_cash": "(cash)",
+    "budget_execution_rate": "executed",
     "active_volunteers": "volunteers",
 }
 SHORT_ZH = {
@@ -61,7 +63,9 @@ SHORT_ZH = {
     "mean_wait_hours": "平均等待(时)",
     "p90_wait_hours": "90%分位等待(时)",
     "gov_spending_annual": "年支出({unit})",
-    "cost_per_need_met": "每项需求成本(元)",
+    "cost_per_need_met": "每项需求成本(权责,元)",
+    "cost_per_need_met_cash": "(现金)",
+    "budget_execution_rate": "执行率",
     "active_volunteers": "活跃志愿者",
 }
 

@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 from experiments.interfaces.report.data import ReportData
 from experiments.interfaces.report.labels import money_unit, t
 from experiments.interfaces.report.plotting import DPI, err
-from experiments.interfaces.report.tables import value
+from experiments.interfaces.report.tables import row, value
 
 
 def efficient_frontier(costs: list[float], outcomes: list[float]) -> list[int]:
@@ -126,15 +126,20 @@ def place_labels(
 
 
 def cost_outcome_figure(data: ReportData, head: pd.DataFrame, colors: dict[str, str]) -> Figure:
-    """Spending per year against need satisfaction, one point per arm with 95% error bars;
-    the efficient frontier is dashed and its points filled."""
+    """Cost per year (accrual: cash + change in the time bank's liability, when the results
+    have it; else cash spending) against need satisfaction, one point per arm with 95% error
+    bars; the efficient frontier is dashed and its points filled; a small mark shows the cash
+    spending where it differs from the accrual cost."""
     lang = data.lang
     div, unit = money_unit(lang)
-    xs, ys, xe, ye = [], [], [], []
+    accrual = "gov_cost_accrual_annual" in data.runs
+    xkey = "gov_cost_accrual_annual" if accrual else "gov_spending_annual"
+    if accrual and row(head, data.arms[0], xkey) is None:
+        head = pd.concat([head, data.compare(["gov_cost_accrual_annual"])], ignore_index=True)
+    xs, ys, xe, ye, cash = [], [], [], [], []
     for a in data.arms:
-        x, xlo, xhi = (
-            value(head, a, "gov_spending_annual", c) for c in ("mean", "ci_low", "ci_high")
-        )
+        x, xlo, xhi = (value(head, a, xkey, c) for c in ("mean", "ci_low", "ci_high"))
+        cash.append(value(head, a, "gov_spending_annual") / div)
         y, ylo, yhi = (
             value(head, a, "need_satisfaction_rate", c) for c in ("mean", "ci_low", "ci_high")
         )
@@ -163,14 +168,36 @@ def cost_outcome_figure(data: ReportData, head: pd.DataFrame, colors: dict[str, 
             [], [], ls="", marker="o", mfc="white", mec="#333333", mew=2, label=t("dominated", lang)
         ),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=9, frameon=False)
-    ax.set_xlabel(t("spend_axis", lang, unit=unit))
+    differs = [
+        i
+        for i in range(len(xs))
+        if accrual and np.isfinite(cash[i]) and abs(cash[i] - xs[i]) > 1e-3 * max(1e-9, abs(xs[i]))
+    ]
+    for i in differs:  # the cash figure beside the accrual one
+        ax.plot([cash[i], xs[i]], [ys[i], ys[i]], ":", color=colors[data.arms[i]], lw=1, zorder=2)
+        ax.plot(cash[i], ys[i], "|", ms=12, mew=2, color=colors[data.arms[i]], zorder=2)
+    if differs:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="|",
+                ms=12,
+                mew=2,
+                color="#333333",
+                label=t("cash_marker", lang),
+            )
+        )
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9, frameon=False)
+    ax.set_xlabel(t("accrual_axis" if accrual else "spend_axis", lang, unit=unit))
     ax.set_ylabel(t("need_sat_pct", lang))
     ax.set_title(t("cost_outcome", lang))
     ax.grid(alpha=0.3)
     finite = [i for i in range(len(xs)) if np.isfinite(xs[i]) and np.isfinite(ys[i])]
     if finite:
-        x0, x1 = min(xs[i] for i in finite), max(xs[i] for i in finite)
+        x0 = min([xs[i] for i in finite] + [cash[i] for i in differs])
+        x1 = max([xs[i] for i in finite] + [cash[i] for i in differs])
         y0, y1 = min(ys[i] - ye[i][0][0] for i in finite), max(ys[i] + ye[i][1][0] for i in finite)
         xpad = max((x1 - x0) * 0.06, abs(x1) * 0.03, 1e-9)
         ypad = max((y1 - y0) * 0.08, 1.0)

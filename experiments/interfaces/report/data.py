@@ -22,6 +22,7 @@ from experiments.interfaces.report.labels import (
     CHANNELS,
     GROUPS,
     HEADLINE,
+    OPTIONAL,
     mentions_baseline,
     scenario_labels,
 )
@@ -210,7 +211,7 @@ def load_report_data(path: str, baseline: str | None = None, lang: str = "en") -
     ok = runs[runs["status"] == "ok"].copy()
     if ok.empty:
         raise ExperimentError(res.path, "runs.parquet", "no successful runs to report")
-    missing = [m.key for m in HEADLINE if m.key not in ok.columns]
+    missing = [m.key for m in HEADLINE if m.key not in ok.columns and m.key not in OPTIONAL]
     if missing:
         raise ExperimentError(
             res.path,

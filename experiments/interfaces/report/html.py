@@ -14,6 +14,7 @@ from experiments.interfaces.report.data import ReportData
 from experiments.interfaces.report.labels import (
     GROUPS,
     HEADLINE,
+    MONEY_KEYS,
     Metric,
     experiment_label,
     group_name,
@@ -83,7 +84,7 @@ def _cell(m: Metric, r: pd.Series | None, is_base: bool, lang: str) -> str:
     scale = 1.0
     kind = m.kind
     decimals = None
-    if m.key == "gov_spending_annual":
+    if m.key in MONEY_KEYS:
         scale = 1 / money_unit(lang)[0]
         kind, decimals = "hours", (1 if lang == "zh" else 2)
 
@@ -120,7 +121,7 @@ def headline_html(data: ReportData, head: pd.DataFrame) -> str:
     heads = [esc(t("scenario", lang))]
     for m in HEADLINE:
         name = m.name(lang)
-        if m.key == "gov_spending_annual":
+        if m.key in MONEY_KEYS:
             name += f"({unit})" if lang == "zh" else f" ({unit})"
         heads.append(esc(name))
     lines = [

@@ -57,10 +57,31 @@ HEADLINE = (
     Metric("mean_wait_hours", "Mean wait (h)", "平均等待(小时)", "hours", -1),
     Metric("p90_wait_hours", "90th-percentile wait (h)", "90%分位等待(小时)", "hours", -1),
     Metric("gov_spending_annual", "Government spending / year", "政府年支出", "yuan", 0),
-    Metric("cost_per_need_met", "Cost per need met (yuan)", "每满足一项需求的成本(元)", "yuan", -1),
+    Metric(
+        "cost_per_need_met",
+        "Cost per need met, accrual (yuan)",
+        "每满足一项需求的成本(权责发生制,元)",
+        "yuan",
+        -1,
+    ),
+    Metric(
+        "cost_per_need_met_cash",
+        "Cost per need met, cash (yuan)",
+        "每满足一项需求的成本(现金,元)",
+        "yuan",
+        -1,
+    ),
+    Metric("budget_execution_rate", "Budget execution", "预算执行率", "rate", 0),
     Metric("active_volunteers", "Active volunteers", "活跃志愿者(人)", "count", +1),
 )
-"""The headline table's columns, in order."""
+"""The headline table's columns, in order. Cost per need met divides the accrual cost (cash
+plus the change in the time bank's liability) by the needs met; the cash figure is beside it."""
+
+OPTIONAL = frozenset({"cost_per_need_met_cash", "budget_execution_rate"})
+"""Headline metrics a results folder written before they existed may lack (left out then)."""
+
+MONEY_KEYS = frozenset({"gov_spending_annual", "gov_cost_accrual_annual"})
+"""Yearly money columns shown in the money unit (M yuan / 万元)."""
 
 GROUP_NAMES = {
     "elderly": ("Elderly", "老年人"),
@@ -100,9 +121,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "cost_outcome_note": (
         "Each point is a scenario (mean with 95% intervals). Filled points on the dashed line "
         "form the efficient frontier of the means: no other scenario has a higher mean need "
-        "satisfaction at a lower mean cost. Where error bars overlap, the ranking is uncertain.",
+        "satisfaction at a lower mean cost. Cost is accrual: cash spending plus the change in "
+        "the time bank's liability (credits at the shadow price); a small mark shows the cash "
+        "figure where it differs. Where error bars overlap, the ranking is uncertain.",
         "每个点代表一个情景(均值及95%置信区间)。虚线上的实心点构成均值的有效前沿:没有其他情景能以更低的"
-        "平均支出达到更高的平均需求满足率。误差线相互重叠时,排序并不确定。",
+        "平均成本达到更高的平均需求满足率。成本按权责发生制计:现金支出加上时间银行负债(按影子价格计)的变化;"
+        "与现金支出不同时,以小标记显示现金数。误差线相互重叠时,排序并不确定。",
     ),
     "over_time": ("Over time", "随时间变化"),
     "over_time_note": (
@@ -159,6 +183,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "need_sat_pct": ("Need satisfaction (%)", "需求满足率(%)"),
     "active_vol": ("Active volunteers", "活跃志愿者(人)"),
     "spend_axis": ("Government spending per year ({unit})", "政府年支出({unit})"),
+    "accrual_axis": (
+        "Cost per year, accrual: cash + change in time-bank liability ({unit})",
+        "年成本(权责发生制:现金 + 时间银行负债变化,{unit})",
+    ),
+    "cash_marker": ("cash spending (where it differs)", "现金支出(与权责发生制不同时)"),
     "diff_pp": ("Difference to baseline (points)", "与基线的差值(百分点)"),
     "community": ("Community", "社区"),
     "frontier": ("efficient frontier", "有效前沿"),

@@ -54,7 +54,7 @@ def _finish(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
 
 def headline_table(data: ReportData) -> pd.DataFrame:
     """The headline metrics per arm: mean, CI and paired difference to the baseline."""
-    metrics = [m.key for m in HEADLINE]
+    metrics = [m.key for m in HEADLINE if m.key in data.runs]
     return _finish(data.compare(metrics), {m.key: m.name(data.lang) for m in HEADLINE})
 
 
@@ -81,12 +81,28 @@ def equity_table(data: ReportData) -> pd.DataFrame:
 def spending_table(data: ReportData) -> pd.DataFrame:
     """Government spending per year by channel, per arm, vs the baseline (yuan), the yearly
     budget and the share of it spent."""
+    zh = data.lang == "zh"
     metrics = [f"annual_spending_{c}" for c in CHANNELS] + ["gov_spending_annual"]
     metrics += ["annual_budget", "budget_spent_share"]
+    extra = ["gov_returned_annual", "gov_cost_accrual_annual"]
+    extra += [f"budget_execution_rate_{c}" for c in CHANNELS]
+    metrics += [m for m in extra if m in data.runs]
     names = {f"annual_spending_{c}": channel_name(c, data.lang) for c in CHANNELS}
-    names["gov_spending_annual"] = "total" if data.lang != "zh" else "合计"
-    names["annual_budget"] = "budget" if data.lang != "zh" else "预算"
-    names["budget_spent_share"] = "share of the budget spent" if data.lang != "zh" else "预算执行率"
+    names["gov_spending_annual"] = "total (cash)" if not zh else "合计(现金)"
+    names["annual_budget"] = "budget" if not zh else "预算"
+    names["budget_spent_share"] = "budget execution (spent / budget)" if not zh else "预算执行率"
+    names["gov_returned_annual"] = "returned unspent at year end" if not zh else "年末退回(未支出)"
+    names["gov_cost_accrual_annual"] = (
+        "cost, accrual (cash + change in time-bank liability)"
+        if not zh
+        else "成本(权责发生制:现金 + 时间银行负债变化)"
+    )
+    for c in CHANNELS:
+        names[f"budget_execution_rate_{c}"] = (
+            f"execution rate: {channel_name(c, data.lang)}"
+            if not zh
+            else f"执行率:{channel_name(c, data.lang)}"
+        )
     return _finish(data.compare(metrics), names)
 
 

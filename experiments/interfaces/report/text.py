@@ -4,8 +4,8 @@ A difference to the baseline is called "above"/"below", "more"/"less", "shorter"
 only when its paired 95% interval excludes zero; otherwise the sentence says there is no clear
 difference (or leaves the comparison out). A group is the "least served" only when its interval
 is below the next group's. Spending is never said to be equal unless the numbers show it: the
-first finding (`spending_finding`) states each arm's yearly spending and share of its budget,
-and calls them "about the same" only when every arm's interval lies within `SPEND_TOLERANCE` of
+first finding (`spending_finding`) states each arm's yearly spending, its budget execution rate
+(share of the budget spent) and the money returned unspent at year end, and calls them "about the same" only when every arm's interval lies within `SPEND_TOLERANCE` of
 the budget of each other's.
 """
 
@@ -92,6 +92,15 @@ def _spent_share(data: ReportData, arm: str) -> float:
     return float(v.mean()) if v.notna().any() else math.nan
 
 
+def _arm_mean(data: ReportData, arm: str, col: str) -> float:
+    """Mean of a run column over an arm's runs (NaN when the results lack it)."""
+    v = data.runs.get(col)
+    if v is None:
+        return math.nan
+    v = v[data.runs["arm"] == arm].astype(float)
+    return float(v.mean()) if v.notna().any() else math.nan
+
+
 def _next_group(
     data: ReportData, eq: pd.DataFrame, arm: str, lowest: str
 ) -> tuple[str, float] | None:
@@ -125,12 +134,28 @@ def spending_finding(data: ReportData, spend: pd.DataFrame) -> str:
     known = [b for b in budgets if not math.isnan(b) and b > 0]
 
     def each(a: str, s: pd.Series, b: float) -> str:
-        pct = f"{_f(100 * s['mean'] / b, 0)}%" if b and not math.isnan(b) else ""
+        pct = ""
+        if b and not math.isnan(b):
+            r = 100 * s["mean"] / b
+            pct = f"{_f(r, 1 if round(r) == 100 and r < 99.95 else 0)}%"  # 99.5% is not 100%
+        back = _arm_mean(data, a, "gov_returned_annual")
+        ret = "" if math.isnan(back) else money(back, lang)
         if zh:
-            return f"{data.labels[a]} {money(s['mean'], lang)}" + (f"(预算的 {pct})" if pct else "")
-        return f"{data.labels[a]} {money(s['mean'], lang)}" + (
-            f" ({pct} of its budget)" if pct else ""
+            inner = "、".join(
+                x
+                for x in (f"预算执行率 {pct}" if pct else "", f"年末退回 {ret}" if ret else "")
+                if x
+            )
+            return f"{data.labels[a]} {money(s['mean'], lang)}" + (f"({inner})" if inner else "")
+        inner = ", ".join(
+            x
+            for x in (
+                f"{pct} of its budget executed" if pct else "",
+                f"{ret} returned unspent at year end" if ret else "",
+            )
+            if x
         )
+        return f"{data.labels[a]} {money(s['mean'], lang)}" + (f" ({inner})" if inner else "")
 
     listing = ("、" if zh else "; ").join(
         each(a, s, b) for (a, s, _), b in zip(rows, budgets, strict=True)
@@ -233,6 +258,14 @@ def summary(data: ReportData, arm: str, head: pd.DataFrame, eq: pd.DataFrame) ->
         if cost is not None and not math.isnan(cost["mean"]):
             c = _f(cost["mean"], 0 if cost["mean"] >= 10 else 1)
             text += f",每满足一项需求 {c} 元" if zh else f", {c} yuan per need met"
+            cash = value(head, arm, "cost_per_need_met_cash")
+            if not math.isnan(cash) and abs(cash - cost["mean"]) > 0.005 * abs(cost["mean"]):
+                k = _f(cash, 0 if cash >= 10 else 1)
+                text += (
+                    f"(权责发生制,含时间银行负债变化;按现金计 {k} 元)"
+                    if zh
+                    else f" on accrual, counting new time-bank liability ({k} in cash)"
+                )
             if not is_base and not math.isnan(cost["diff"]):
                 b = _f(cost["mean"] - cost["diff"], 0 if cost["mean"] - cost["diff"] >= 10 else 1)
                 text += f"(基线 {b} 元)" if zh else f" (baseline {b})"

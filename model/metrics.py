@@ -47,6 +47,10 @@ SERIES = (
     "timebank_liability_yuan",
     "trust_mean",
     *(f"satisfaction_{g}" for g in GROUPS),
+    "charity_donations",
+    "charity_matched",
+    "charity_grants",
+    "charity_balance",
 )
 """Columns of the weekly time series (besides `week`)."""
 
@@ -145,6 +149,11 @@ class Recorder:
         d["timebank_balance"][w] = bal
         d["timebank_liability_yuan"][w] = bal * tb.price
         d["trust_mean"][w] = float(res.trust.mean())
+        ch = m.charity
+        d["charity_donations"][w] = ch.week_donated
+        d["charity_matched"][w] = ch.week_matched
+        d["charity_grants"][w] = ch.week_granted
+        d["charity_balance"][w] = ch.balance
 
     # ------------------------------------------------------------------ outputs
     def timeseries(self) -> pd.DataFrame:
@@ -247,6 +256,12 @@ class Recorder:
         out["trust_mean"] = float(m.residents.trust.mean())
         for c in CHANNELS:
             out[f"spending_{c}"] = spend[c]
+        # The charitable channel (社会慈善资源), beside public money.
+        for k in ("charity_donations", "charity_matched", "charity_grants"):
+            out[k] = float(d[k][post].sum())
+        out["charity_balance"] = float(m.charity.balance)
+        out["charity_projects"] = float(m.charity.projects)
+        out["charity_project_hours"] = m.charity.project_hours()
         # Equity: satisfaction by resident group and by community.
         grp = nt.group[cohort]
         by_g = []
@@ -276,7 +291,9 @@ def check_invariants(model: LinkageModel, summary: dict[str, float] | None = Non
     - needs conserved: arisen == met + abandoned + pending, for the summary cohort and for the
       weekly flow counters against the need table;
     - spending: channels add up to the total, each year within its budget, never negative;
-    - time bank: balance == deposited - redeemed - expired, no account negative or above cap.
+    - time bank: balance == deposited - redeemed - expired, no account negative or above cap;
+    - charity fund: balance == seed + donations + public match - grants, and the weekly records
+      add up to the run's totals.
     """
     out: list[str] = []
     s = summary if summary is not None else model.summary()
@@ -320,6 +337,8 @@ def check_invariants(model: LinkageModel, summary: dict[str, float] | None = Non
         out.append("time bank: negative account")
     if bank.enabled and (bank.balance > bank.cap + 1e-9).any():
         out.append("time bank: account above cap")
+    full = model.week <= rec.weeks  # every week run was recorded
+    out.extend(model.charity.ledger_errors(rec.data if full else None))
     for k in (
         "need_satisfaction_rate",
         "needs_met_rate",

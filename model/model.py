@@ -11,6 +11,8 @@ order of a week. Each subsystem owns its state, its part of the week and its rec
 - `volunteers` (model.volunteers): activation, records, stars, turnover, participation, and
   its `time_bank` (model.time_bank): rules, ledger, redemption;
 - `gov` (model.finance): the budget year, channel envelopes and all spending;
+- `charity` (model.charity): the community charity fund (社会慈善资源), its donors, matching,
+  micro-project grants and ledger (off unless the charity policy runs);
 - `desk` (model.service): rosters, queues, matching and service (SimPy processes on `env`);
 - `recorder` (model.metrics): the weekly time series and the summary.
 
@@ -32,6 +34,7 @@ import numpy as np
 import simpy
 
 from model.agents import WEEK
+from model.charity import Charity
 from model.clock import Clock
 from model.finance import Government
 from model.mesa_compat import RecorderCollector, apply_flat, seed_from
@@ -140,6 +143,8 @@ class LinkageModel(mesa.Model):
         self.organizations = Organizations(
             self, p, res, self.workforce, self.volunteers, self.desk, streams
         )
+        # The fifth society's charitable channel (off until the charity policy sets it up).
+        self.charity = Charity(self)
         self.recorder = Recorder(self)
         # The street as it is at the start (one stream, drawn in this order).
         rng = streams.get("init_providers")

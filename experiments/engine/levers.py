@@ -41,6 +41,7 @@ POLICY_NAMES: dict[str, tuple[str, str]] = {
     "joint_meeting": ("联席会议", "Joint meeting"),
     "team_building": ("队伍联建", "Team co-building"),
     "codelivery": ("社工+志愿者协作", "SW + volunteer co-delivery"),
+    "charity": ("社会慈善资源", "Social charitable resources (community fund)"),
 }
 """Short names of the policies (Chinese, English): the dashboard's and the attribution's."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field, create_model
 
 from model.policies.base import Policy, PolicyParams
+from model.policies.charity import CharitableResources
 from model.policies.organizations import Cultivation, Evaluation, ProjectTeams, Purchase
 from model.policies.platform import CreditPublicity, InformationPlatform
 from model.policies.social_work import (
@@ -38,6 +39,7 @@ REGISTRY: dict[str, type[Policy]] = {
         JointMeeting,
         TeamBuilding,
         CoDelivery,
+        CharitableResources,
     )
 }
 

@@ -177,6 +177,7 @@ CHANNEL_NAMES: dict[str, tuple[str, str]] = {
     "platform": ("信息平台", "platform"),
     "incubation": ("孵化培育", "incubation"),
     "block_grant": ("居委会拨款", "block grants"),
+    "charity_match": ("慈善配捐", "matching of donations"),
 }
 
 

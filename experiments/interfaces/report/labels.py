@@ -25,6 +25,7 @@ CHANNELS = (
     "platform",
     "incubation",
     "block_grant",
+    "charity_match",
 )
 """Spending channels (summary keys `spending_<channel>`), in stacking order."""
 
@@ -80,6 +81,7 @@ CHANNEL_NAMES = {
     "platform": ("Information platform", "信息平台"),
     "incubation": ("Incubation", "孵化"),
     "block_grant": ("Block grants", "整笔拨款"),
+    "charity_match": ("Matching of donations", "慈善配捐"),
 }
 
 TEXT: dict[str, tuple[str, str]] = {

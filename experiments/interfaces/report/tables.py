@@ -13,13 +13,14 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.engine.outputs import write_csv
-from experiments.interfaces.report.data import WEEKLY, ReportData, weekly_band
+from experiments.interfaces.report.data import CHARITY_FLOWS, WEEKLY, ReportData, weekly_band
 from experiments.interfaces.report.labels import (
     CHANNELS,
     GROUPS,
     HEADLINE,
     channel_name,
     group_name,
+    t,
 )
 
 COLUMNS = (
@@ -80,13 +81,16 @@ def equity_table(data: ReportData) -> pd.DataFrame:
 
 def spending_table(data: ReportData) -> pd.DataFrame:
     """Government spending per year by channel, per arm, vs the baseline (yuan), the yearly
-    budget and the share of it spent."""
+    budget and the share of it spent; beside it, the charitable channel per year (donations,
+    public matching received, grants)."""
     metrics = [f"annual_spending_{c}" for c in CHANNELS] + ["gov_spending_annual"]
     metrics += ["annual_budget", "budget_spent_share"]
+    metrics += [f"annual_{k}" for k in CHARITY_FLOWS]
     names = {f"annual_spending_{c}": channel_name(c, data.lang) for c in CHANNELS}
     names["gov_spending_annual"] = "total" if data.lang != "zh" else "合计"
     names["annual_budget"] = "budget" if data.lang != "zh" else "预算"
     names["budget_spent_share"] = "share of the budget spent" if data.lang != "zh" else "预算执行率"
+    names.update({f"annual_{k}": t(k, data.lang) for k in CHARITY_FLOWS})
     return _finish(data.compare(metrics), names)
 
 

@@ -51,6 +51,8 @@ SERIES = (
     "charity_matched",
     "charity_grants",
     "charity_balance",
+    "sw_quits",
+    "sw_vacancies",
 )
 """Columns of the weekly time series (besides `week`)."""
 
@@ -154,6 +156,8 @@ class Recorder:
         d["charity_matched"][w] = ch.week_matched
         d["charity_grants"][w] = ch.week_granted
         d["charity_balance"][w] = ch.balance
+        d["sw_quits"][w] = m.careers.quits_week
+        d["sw_vacancies"][w] = m.careers.vacant_week
 
     # ------------------------------------------------------------------ outputs
     def timeseries(self) -> pd.DataFrame:
@@ -262,6 +266,12 @@ class Recorder:
         out["charity_balance"] = float(m.charity.balance)
         out["charity_projects"] = float(m.charity.projects)
         out["charity_project_hours"] = m.charity.project_hours()
+        # Social workers' careers: quits after the warm-up and their yearly rate; vacant posts.
+        quits = float(d["sw_quits"][post].sum())
+        out["sw_quits"] = quits
+        sw_years = float(d["sw_count"][post].sum()) / 52.0
+        out["sw_quit_rate_annual"] = quits / sw_years if sw_years > 0 else 0.0
+        out["sw_vacancies"] = float(d["sw_vacancies"][post].mean())
         # Equity: satisfaction by resident group and by community.
         grp = nt.group[cohort]
         by_g = []

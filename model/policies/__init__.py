@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field, create_model
 
 from model.policies.base import Policy, PolicyParams
+from model.policies.careers import Supervision
 from model.policies.charity import CharitableResources
 from model.policies.organizations import Cultivation, Evaluation, ProjectTeams, Purchase
 from model.policies.platform import CreditPublicity, InformationPlatform
@@ -40,6 +41,7 @@ REGISTRY: dict[str, type[Policy]] = {
         TeamBuilding,
         CoDelivery,
         CharitableResources,
+        Supervision,
     )
 }
 

@@ -43,6 +43,8 @@ POLICY_NAMES: dict[str, tuple[str, str]] = {
     "codelivery": ("社工+志愿者协作", "SW + volunteer co-delivery"),
     "charity": ("社会慈善资源", "Social charitable resources (community fund)"),
     "supervision": ("社会工作督导", "Supervision of social workers"),
+    "group_work": ("小组工作", "Group work"),
+    "community_work": ("社区工作", "Community work"),
 }
 """Short names of the policies (Chinese, English): the dashboard's and the attribution's."""
 

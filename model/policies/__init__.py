@@ -11,6 +11,7 @@ from pydantic import Field, create_model
 from model.policies.base import Policy, PolicyParams
 from model.policies.careers import Supervision
 from model.policies.charity import CharitableResources
+from model.policies.methods import CommunityWork, GroupWork
 from model.policies.organizations import Cultivation, Evaluation, ProjectTeams, Purchase
 from model.policies.platform import CreditPublicity, InformationPlatform
 from model.policies.social_work import (
@@ -42,6 +43,8 @@ REGISTRY: dict[str, type[Policy]] = {
         CoDelivery,
         CharitableResources,
         Supervision,
+        GroupWork,
+        CommunityWork,
     )
 }
 

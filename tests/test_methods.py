@@ -51,3 +51,29 @@ def test_community_work_raises_discovery_and_trust():
     assert lo > 0
     lo, _ = ci95(paired(on, "trust_mean"))
     assert lo > 0
+
+
+def test_the_full_catalog_covers_the_seeds_service_fields():
+    """scenarios/catalogs/seed_fields.yaml adds the five service fields the seed names that the
+    default catalog lacks; their needs arise and are served."""
+    from model import LinkageModel
+    from model.needs import MET
+
+    m = LinkageModel(
+        scenario_params("catalogs/seed_fields.yaml", "run.weeks=30", "run.warmup_weeks=4"), seed=1
+    )
+    m.run()
+    new = {
+        "social_assistance": "社会救助",
+        "youth_rights": "青少年权益保护",
+        "vulnerable_family_support": "弱势家庭支持",
+        "dispute_mediation": "矛盾调解",
+        "public_safety_sanitation": "公共安全、环境卫生",
+    }
+    cat = m.catalog
+    for name, zh in new.items():
+        k = cat.names.index(name)
+        assert cat.labels_zh[k] == zh
+        ids = np.flatnonzero(m.needs.view("ntype") == k)
+        assert len(ids) > 0, name
+        assert (m.needs.view("status")[ids] == MET).any(), name

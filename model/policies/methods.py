@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from model.policies.base import Policy, PolicyParams
-from model.schema import ASSUMPTION, P
+from model.schema import ASSUMPTION, LEVER, P
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.model import LinkageModel
@@ -49,7 +49,7 @@ class GroupWorkParams(PolicyParams):
         ["psych_counselling", "relationship_adjustment", "community_integration"],
         description="Need types that can be served in groups (mutual support, adjustment, "
         "integration); unknown names are ignored.",
-        json_schema_extra={"unit": "need types", "source": ASSUMPTION},
+        json_schema_extra={"unit": "need types", "source": LEVER},
     )
 
 

@@ -47,6 +47,12 @@ SERIES = (
     "timebank_liability_yuan",
     "trust_mean",
     *(f"satisfaction_{g}" for g in GROUPS),
+    "charity_donations",
+    "charity_matched",
+    "charity_grants",
+    "charity_balance",
+    "sw_quits",
+    "sw_vacancies",
 )
 """Columns of the weekly time series (besides `week`)."""
 
@@ -145,6 +151,13 @@ class Recorder:
         d["timebank_balance"][w] = bal
         d["timebank_liability_yuan"][w] = bal * tb.price
         d["trust_mean"][w] = float(res.trust.mean())
+        ch = m.charity
+        d["charity_donations"][w] = ch.week_donated
+        d["charity_matched"][w] = ch.week_matched
+        d["charity_grants"][w] = ch.week_granted
+        d["charity_balance"][w] = ch.balance
+        d["sw_quits"][w] = m.careers.quits_week
+        d["sw_vacancies"][w] = m.careers.vacant_week
 
     def _execution(
         self, w0: int, n_weeks: int, spend: dict[str, float], years: float
@@ -291,6 +304,18 @@ class Recorder:
         out["trust_mean"] = float(m.residents.trust.mean())
         for c in CHANNELS:
             out[f"spending_{c}"] = spend[c]
+        # The charitable channel (社会慈善资源), beside public money.
+        for k in ("charity_donations", "charity_matched", "charity_grants"):
+            out[k] = float(d[k][post].sum())
+        out["charity_balance"] = float(m.charity.balance)
+        out["charity_projects"] = float(m.charity.projects)
+        out["charity_project_hours"] = m.charity.project_hours()
+        # Social workers' careers: quits after the warm-up and their yearly rate; vacant posts.
+        quits = float(d["sw_quits"][post].sum())
+        out["sw_quits"] = quits
+        sw_years = float(d["sw_count"][post].sum()) / 52.0
+        out["sw_quit_rate_annual"] = quits / sw_years if sw_years > 0 else 0.0
+        out["sw_vacancies"] = float(d["sw_vacancies"][post].mean())
         # Equity: satisfaction by resident group and by community.
         grp = nt.group[cohort]
         by_g = []
@@ -328,7 +353,9 @@ def check_invariants(model: LinkageModel, summary: dict[str, float] | None = Non
     - spending: channels add up to the total, each year within its budget, never negative;
     - budget ledger: per channel and budget year, allocated + moved in == spent + moved out +
       returned (unspent, for the open year), and moves add up to zero;
-    - time bank: balance == deposited - redeemed - expired, no account negative or above cap.
+    - time bank: balance == deposited - redeemed - expired, no account negative or above cap;
+    - charity fund: balance == seed + donations + public match - grants, and the weekly records
+      add up to the run's totals.
     """
     out: list[str] = []
     s = summary if summary is not None else model.summary()
@@ -385,6 +412,8 @@ def check_invariants(model: LinkageModel, summary: dict[str, float] | None = Non
         out.append("time bank: negative account")
     if bank.enabled and (bank.balance > bank.cap + 1e-9).any():
         out.append("time bank: account above cap")
+    full = model.week <= rec.weeks  # every week run was recorded
+    out.extend(model.charity.ledger_errors(rec.data if full else None))
     for k in (
         "need_satisfaction_rate",
         "needs_met_rate",

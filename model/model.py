@@ -10,7 +10,11 @@ order of a week. Each subsystem owns its state, its part of the week and its rec
 - `organizations` (model.organizations): founding, teams, funds, contracts, closure;
 - `volunteers` (model.volunteers): activation, records, stars, turnover, participation, and
   its `time_bank` (model.time_bank): rules, ledger, redemption;
+- `careers` (model.careers): social workers' turnover, vacancies refilled from the labour
+  pool, supervision;
 - `gov` (model.finance): the budget year, channel envelopes and all spending;
+- `charity` (model.charity): the community charity fund (社会慈善资源), its donors, matching,
+  micro-project grants and ledger (off unless the charity policy runs);
 - `desk` (model.service): rosters, queues, matching and service (SimPy processes on `env`);
 - `recorder` (model.metrics): the weekly time series and the summary.
 
@@ -32,6 +36,8 @@ import numpy as np
 import simpy
 
 from model.agents import WEEK
+from model.careers import Careers
+from model.charity import Charity
 from model.clock import Clock
 from model.finance import QUARTER_WEEKS, Government
 from model.mesa_compat import RecorderCollector, apply_flat, seed_from
@@ -140,6 +146,10 @@ class LinkageModel(mesa.Model):
         self.organizations = Organizations(
             self, p, res, self.workforce, self.volunteers, self.desk, streams
         )
+        # Social workers' turnover, vacancies and supervision (nobody quits unless switched on).
+        self.careers = Careers(self, p.careers)
+        # The fifth society's charitable channel (off until the charity policy sets it up).
+        self.charity = Charity(self)
         self.recorder = Recorder(self)
         # The street as it is at the start (one stream, drawn in this order).
         rng = streams.get("init_providers")
@@ -183,8 +193,10 @@ class LinkageModel(mesa.Model):
         # 3. residents: everyone ages a week, trust relaxes (vectorized).
         self.population.age(week)
         self.phase_log.append("residents")
-        # 4. volunteer_turnover: dropouts by hazard, recruits by propensity and trust.
+        # 4. volunteer_turnover: dropouts by hazard, recruits by propensity and trust; social
+        #    workers quit (when turnover is on) and vacant posts are refilled.
         self.volunteers.turnover(week)
+        self.careers.turnover(week)
         self.phase_log.append("volunteer_turnover")
         # 5. raise_needs: new needs, discovery of hidden needs, venue slots; the needs due
         #    this week are posted to the desk after its matching delay.

@@ -807,6 +807,7 @@ class FundingParams(Section):
     )
 
 
+from model.careers import CareerParams  # noqa: E402
 from model.policies import PoliciesParams  # noqa: E402  (policies build on Section, above)
 
 
@@ -822,6 +823,9 @@ class Params(Section):
     providers: ProviderParams = Field(default_factory=ProviderParams)
     volunteers: VolunteerParams = Field(default_factory=VolunteerParams)
     funding: FundingParams = Field(default_factory=FundingParams)
+    careers: CareerParams = Field(
+        default_factory=CareerParams, description="Social workers' turnover and vacancies."
+    )
     policies: PoliciesParams = Field(
         default_factory=PoliciesParams, description="The linkage levers, one section per policy."
     )

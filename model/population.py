@@ -78,6 +78,10 @@ class Population:
         self.communities = [Community(model, c, sizes[c], venue[c]) for c in range(nc)]
         self.discovery_extra = np.zeros(nc)
         self.outreach_discovery = np.zeros(nc)
+        self.community_work_discovery = np.zeros(nc)
+        self.group_share = np.zeros(len(catalog.names))
+        self.group_hours_factor = 1.0
+        self.group_needs_total = 0
         self.arisen_week = 0
 
     # ------------------------------------------------------------------ settings
@@ -89,6 +93,18 @@ class Population:
     def set_outreach_discovery(self, extra: np.ndarray) -> None:
         """This week's extra discovery chance per community from outreach (needs surveys)."""
         self.outreach_discovery = extra
+
+    def serve_in_groups(self, share: np.ndarray, hours_factor: float) -> None:
+        """Group work (小组工作): from now on, `share` (per need type) of new needs are served
+        in group sessions, each needing `hours_factor` times its individual provider hours."""
+        self.group_share = np.asarray(share, dtype=float)
+        self.group_hours_factor = float(hours_factor)
+
+    def set_community_work(self, discovery: np.ndarray, trust: np.ndarray) -> None:
+        """Community work (社区工作) this week: extra discovery chance per community, and trust
+        added to every resident of each community."""
+        self.community_work_discovery = discovery
+        self.residents.add_trust(trust)
 
     # ------------------------------------------------------------------ the week
     def age(self, week: int) -> None:
@@ -133,6 +149,10 @@ class Population:
         else:
             hours = mean_h.astype(float)
             rng.standard_normal(m)
+        if self.group_share.any():  # group work: these needs are served in group sessions
+            grp = self.streams.weekly("group_work", week).random(m) < self.group_share[types]
+            hours = np.where(grp, hours * self.group_hours_factor, hours)
+            self.group_needs_total += int(grp.sum())
         hidden = rng.random(m) < cat.hidden[types]
         venue = cat.venue[types]
         status = np.where(hidden, HIDDEN, HELD).astype(np.int8)
@@ -159,7 +179,7 @@ class Population:
         ids = lo + np.flatnonzero(st_all == HIDDEN)
         if len(ids):
             comm = nt.community[ids]
-            extra = self.discovery_extra + self.outreach_discovery
+            extra = self.discovery_extra + self.outreach_discovery + self.community_work_discovery
             pdisc = (BASE_DISCOVERY + extra[comm]) * (0.5 + res.trust[nt.resident[ids]])
             found = ids[rng.random(len(ids)) < np.minimum(pdisc, 1.0)]
             if len(found):

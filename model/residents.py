@@ -143,6 +143,13 @@ class Residents:
         delta = np.bincount(inverse, weights=change, minlength=len(touched))
         self.trust[touched] = np.clip(self.trust[touched] + delta, 0, 1)
 
+    def add_trust(self, per_community: np.ndarray) -> None:
+        """Add trust to every resident, by community (community work), within [0, 1]."""
+        for c, d in enumerate(np.asarray(per_community, dtype=float)):
+            if d:
+                block = self.members(c)
+                self.trust[block] = np.clip(self.trust[block] + np.float32(d), 0, 1)
+
     # ------------------------------------------------------------------ needs
     def draw_needs(
         self, cat: Catalog, rng: np.random.Generator, rate_scale: float = 1.0

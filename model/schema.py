@@ -20,8 +20,10 @@ CHANNELS: tuple[str, ...] = (
     "platform",
     "incubation",
     "block_grant",
+    "charity_match",
 )
-"""Spending channels of the government budget (DESIGN.md, plus block grants to communities)."""
+"""Spending channels of the government budget (DESIGN.md, plus block grants to communities and
+the public matching of charitable donations, 配捐)."""
 
 ASSUMPTION = "assumption"
 """Source of a number no publication gives: it must carry a plausible range (`P(plausible=...)`)."""

@@ -198,10 +198,28 @@ def test_figures_draw_in_both_languages(linked_and_siloed, lang):
         lambda: plots.volunteers_figure(s, lang),
         lambda: plots.compare_figure(s, other, "A", "B", "need_satisfaction", lang),
         lambda: network.draw_flows(network.society_flows(run.model, 4), lang),
+        lambda: plots.charity_figure(s, lang),
     ]
     for make in makers:  # as the page draws them: fonts per figure (`MplFigure(rc=...)`)
         with figure_fonts(figure_rc(lang)):  # warnings are errors: a missing glyph fails here
             assert png_bytes(make())[:4] == b"\x89PNG"
+
+
+def test_charity_panel_shows_the_fund_beside_public_money():
+    """五社联动: the live run has a charity fund, the panel draws its cumulative flows; a street
+    without a fund has no panel."""
+    from experiments.interfaces.dashboard.state import controls_for_mode
+
+    run = LiveRun(controls_for_mode("five_society", n_residents=3000, n_communities=3, weeks=20))
+    assert "charity" in run.controls.policies
+    for _ in range(12):
+        run.step()
+    s = run.series()
+    assert plots.has_charity(s)
+    fig = plots.charity_figure(s, "en")
+    lines = {ln.get_label(): ln.get_ydata() for ln in fig.axes[0].get_lines()}
+    assert lines["donations"][-1] == pytest.approx(s["charity_donations"].sum() / 1e4)
+    assert not plots.has_charity({"charity_donations": np.zeros(5)})
 
 
 def test_rolling_mean_is_weighted_and_skips_nan():

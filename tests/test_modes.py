@@ -58,10 +58,16 @@ def test_description_names_every_declared_lever_in_both_languages(path: Path) ->
         "project_teams": "project teams", "mobilization": "mobilization",
         "codelivery": "co-delivery", "time_bank": "time bank", "allocation": "budget split",
         "platform": "platform", "credit": "credit", "joint_meeting": "joint meeting",
+        "charity": "charit",
     }  # fmt: skip
     if sc.name == "full_linkage":  # "all fourteen policies" names them at once
         assert "all fourteen policies" in words["en"] and "十四项政策全部开启" in words["zh"]
         assert "budget split" in words["en"] and "预算分配" in words["zh"]
+        return
+    if sc.name == "five_society":  # full linkage's fourteen policies, at once, plus charity
+        assert "all fourteen policies" in words["en"] and "十四项政策全部开启" in words["zh"]
+        assert "budget split" in words["en"] and "预算分配" in words["zh"]
+        assert "charit" in words["en"] and "社会慈善资源" in words["zh"]
         return
     for lever in sc.levers:
         assert en_terms[lever] in words["en"], (path.name, lever)

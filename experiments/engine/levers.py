@@ -41,12 +41,17 @@ POLICY_NAMES: dict[str, tuple[str, str]] = {
     "joint_meeting": ("联席会议", "Joint meeting"),
     "team_building": ("队伍联建", "Team co-building"),
     "codelivery": ("社工+志愿者协作", "SW + volunteer co-delivery"),
+    "charity": ("社会慈善资源", "Social charitable resources (community fund)"),
+    "supervision": ("社会工作督导", "Supervision of social workers"),
+    "group_work": ("小组工作", "Group work"),
+    "community_work": ("社区工作", "Community work"),
 }
 """Short names of the policies (Chinese, English): the dashboard's and the attribution's."""
 
 SECTION_NAMES: dict[str, tuple[str, str]] = {
     ALLOCATION: ("预算分配", "Budget split"),
     "funding": ("预算规模", "Budget size"),
+    "careers": ("社工流失与空缺", "Social workers' turnover"),
     "providers": ("服务提供者", "Providers"),
     "volunteers": ("志愿者参数", "Volunteer settings"),
     "street": ("街道设定", "Street settings"),

@@ -9,6 +9,9 @@ from __future__ import annotations
 from pydantic import Field, create_model
 
 from model.policies.base import Policy, PolicyParams
+from model.policies.careers import Supervision
+from model.policies.charity import CharitableResources
+from model.policies.methods import CommunityWork, GroupWork
 from model.policies.organizations import Cultivation, Evaluation, ProjectTeams, Purchase
 from model.policies.platform import CreditPublicity, InformationPlatform
 from model.policies.social_work import (
@@ -38,6 +41,10 @@ REGISTRY: dict[str, type[Policy]] = {
         JointMeeting,
         TeamBuilding,
         CoDelivery,
+        CharitableResources,
+        Supervision,
+        GroupWork,
+        CommunityWork,
     )
 }
 

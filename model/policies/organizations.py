@@ -300,6 +300,7 @@ class Purchase(Policy):
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars
         week = model.week
+        self.posts = model.careers.current(self.posts)  # a vacated post's successor holds it
         model.organizations.end_contracts(week)
         if (
             week % 52

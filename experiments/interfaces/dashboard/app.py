@@ -368,7 +368,8 @@ def Monitors(st: DashboardState):
 
 @solara.component
 def PlotsView(st: DashboardState):
-    """Needs per week, satisfaction by group, spending by channel."""
+    """Needs per week, satisfaction by group, spending by channel, volunteers; with a community
+    charity fund, its donations, matching and grants beside public money."""
     lang = st.lang.value
     tick = st.tick.value
     with st.session.lock:
@@ -381,6 +382,9 @@ def PlotsView(st: DashboardState):
     with solara.Columns([1, 1], gutters_dense=True):
         MplFigure(lambda: plots.spending_figure(s, lang), deps, name="spending", rc=rc)
         MplFigure(lambda: plots.volunteers_figure(s, lang), deps, name="volunteers", rc=rc)
+    if plots.has_charity(s):  # the fifth society (五社联动): a community charity fund
+        with solara.Columns([1, 1], gutters_dense=True):
+            MplFigure(lambda: plots.charity_figure(s, lang), deps, name="charity", rc=rc)
 
 
 @solara.component

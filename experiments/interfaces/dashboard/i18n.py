@@ -81,6 +81,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "plot_groups": ("各群体需求满足率(8 周平均)", "Satisfaction by resident group (8-week mean)"),
     "plot_spending": ("分渠道累计支出(万元)", "Cumulative spending by channel (10k yuan)"),
     "plot_volunteers": ("活跃志愿者与时间银行", "Active volunteers and the time bank"),
+    "plot_charity": (
+        "慈善资源与公共资金(累计,万元)",
+        "The charitable channel beside public money (cumulative, 10k yuan)",
+    ),
+    "public_spending": ("政府支出", "public spending"),
+    "charity_donations": ("慈善捐赠", "donations"),
+    "charity_matched": ("其中配捐", "of which public matching"),
+    "charity_grants": ("慈善资助", "charity grants"),
     "week": ("周", "week"),
     "needs": ("需求数", "needs"),
     "share": ("比例", "share"),
@@ -177,6 +185,7 @@ CHANNEL_NAMES: dict[str, tuple[str, str]] = {
     "platform": ("信息平台", "platform"),
     "incubation": ("孵化培育", "incubation"),
     "block_grant": ("居委会拨款", "block grants"),
+    "charity_match": ("慈善配捐", "matching of donations"),
 }
 
 

@@ -117,6 +117,32 @@ def spending_figure(s: Series, lang: str) -> Figure:
     return fig
 
 
+def has_charity(s: Series) -> bool:
+    """Whether the run has a community charity fund that received anything."""
+    return bool(len(s["charity_donations"]) and s["charity_donations"].sum() > 0)
+
+
+def charity_figure(s: Series, lang: str) -> Figure:
+    """The charitable channel beside public money: cumulative government spending, donations to
+    the community charity fund, the public matching it received and its grants (10,000 yuan)."""
+    lang = figure_lang(lang)
+    fig, ax = _axes(t("plot_charity", lang))
+    x = _weeks(s)
+    for key, col, color, ls in (
+        ("public_spending", "gov_spending_total", "#555555", "-"),
+        ("charity_donations", "charity_donations", "#c9a227", "-"),
+        ("charity_matched", "charity_matched", "#1f77b4", "--"),
+        ("charity_grants", "charity_grants", "#2e8b57", "-"),
+    ):
+        ax.plot(x, np.cumsum(s[col]) / 1e4, color=color, lw=1.4, ls=ls, label=t(key, lang))
+    ax.set_xlabel(t("week", lang))
+    ax.set_xlim(0, max(10, len(x)))
+    ax.set_yscale("symlog", linthresh=1.0)  # public money is tens of times the charity's
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, loc="upper left")
+    return fig
+
+
 def volunteers_figure(s: Series, lang: str) -> Figure:
     """Active volunteers and the time-bank balance (hours, right axis)."""
     lang = figure_lang(lang)

@@ -35,8 +35,10 @@ MODE_ORDER = (
     "so_volunteer",
     "sw_volunteer",
     "full_linkage",
+    "five_society",
 )
-"""The six linkage modes, from the siloed baseline to full four-society linkage."""
+"""The linkage modes, from the siloed baseline to full four-society linkage and five-society
+linkage (五社联动)."""
 
 ALLOCATION_KEYS = ("procurement", "posts", "venture", "incubation", "timebank", "block_grant")
 """Budget shares the dashboard exposes (`funding.allocation.*`)."""

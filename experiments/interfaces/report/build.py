@@ -104,6 +104,7 @@ def build_report(
         [p.name for p in csvs],
         extra,
         first=first,
+        spend=tabs["spending"],
     )
     html_path = folder / "report.html"
     _write(html_path, page.encode("utf-8"))

@@ -130,8 +130,14 @@ def _run_settings(manifest: dict[str, Any]) -> tuple[int | None, int | None]:
     return weeks or run.get("weeks"), warmup if warmup is not None else run.get("warmup_weeks")
 
 
+CHARITY_FLOWS = ("charity_donations", "charity_matched", "charity_grants")
+"""The charitable channel's post-warm-up flows (summary keys), shown beside public money."""
+
+
 def _annual_spending(runs: pd.DataFrame, weeks: int | None, warmup: int | None) -> pd.DataFrame:
-    """Add `annual_spending_<channel>`: each channel's post-warm-up total per year."""
+    """Add `annual_spending_<channel>`: each channel's post-warm-up total per year; and the
+    charitable channel's flows per year (`annual_charity_donations`, `annual_charity_matched`,
+    `annual_charity_grants`), over the same years."""
     total = runs.get("gov_spending_total")
     annual = runs.get("gov_spending_annual")
     if total is not None and annual is not None:
@@ -144,6 +150,8 @@ def _annual_spending(runs: pd.DataFrame, weeks: int | None, warmup: int | None) 
     for c in CHANNELS:
         col = f"spending_{c}"
         out[f"annual_spending_{c}"] = out[col].to_numpy(float) * factor if col in out else 0.0
+    for k in CHARITY_FLOWS:
+        out[f"annual_{k}"] = out[k].to_numpy(float) * factor if k in out else 0.0
     return out
 
 

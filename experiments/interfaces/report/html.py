@@ -171,6 +171,40 @@ def equity_html(data: ReportData, eq: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def charity_html(data: ReportData, spend: pd.DataFrame) -> str:
+    """The charitable channel beside public money, one row per arm: public spending a year,
+    public matching, donations and grants of the community charity fund ("" when no arm has a
+    fund)."""
+    lang = data.lang
+    keys = ("gov_spending_annual", "annual_charity_matched", "annual_charity_donations")
+    keys += ("annual_charity_grants",)
+    if not any(
+        (r := row(spend, a, "annual_charity_donations")) is not None and r["mean"] > 0
+        for a in data.arms
+    ):
+        return ""
+    heads = [t("scenario", lang), t("public_spending", lang)]
+    heads += [t(k.removeprefix("annual_"), lang) for k in keys[1:]]
+    lines = [
+        f"<h3>{esc(t('charity', lang))}</h3>",
+        f"<p class='sub'>{esc(t('charity_note', lang))}</p>",
+        "<table><thead><tr>"
+        + "".join(f"<th>{esc(h)}</th>" for h in heads)
+        + "</tr></thead><tbody>",
+    ]
+    for a in data.arms:
+        is_base = a in data.baseline_arms
+        cells = "".join(
+            _cell(Metric(f"charity:{k}", "", "", "yuan", 0), row(spend, a, k), is_base, lang)
+            for k in keys
+        )
+        lines.append(
+            f"<tr class='{'base' if is_base else ''}'><td>{esc(data.display(a))}</td>{cells}</tr>"
+        )
+    lines.append("</tbody></table>")
+    return "\n".join(lines)
+
+
 def _provenance(data: ReportData) -> str:
     man = data.results.manifest
     env = man.get("environment") or {}
@@ -210,6 +244,7 @@ def page(
     csv_names: list[str],
     extra: str = "",
     first: str = "",
+    spend: pd.DataFrame | None = None,
 ) -> str:
     """The whole report page.
 
@@ -223,6 +258,8 @@ def page(
         extra: HTML of the sensitivity and budget-search sections, when present.
         first: HTML of the section a decision maker reads first (the attribution), when
             present: it comes before the findings.
+        spend: The spending table: with it, the charitable channel is shown beside public
+            money when any arm has a charity fund.
 
     Returns:
         The HTML text.
@@ -273,6 +310,7 @@ def page(
         fig("equity_communities"),
         f"<h2>{esc(t('spending', lang))}</h2>",
         fig("spending"),
+        charity_html(data, spend) if spend is not None else "",
         f"<h2>{esc(t('timebank', lang))}</h2>",
         fig("timebank") if "timebank" in figures else f"<p>{esc(t(no_tb, lang))}</p>",
         extra,

@@ -25,6 +25,7 @@ CHANNELS = (
     "platform",
     "incubation",
     "block_grant",
+    "charity_match",
 )
 """Spending channels (summary keys `spending_<channel>`), in stacking order."""
 
@@ -101,6 +102,7 @@ CHANNEL_NAMES = {
     "platform": ("Information platform", "信息平台"),
     "incubation": ("Incubation", "孵化"),
     "block_grant": ("Block grants", "整笔拨款"),
+    "charity_match": ("Matching of donations", "慈善配捐"),
 }
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -152,6 +154,19 @@ TEXT: dict[str, tuple[str, str]] = {
         "Government spending per year by channel (mean over replications, after the warm-up).",
         "按渠道划分的政府年支出(重复运行均值,不含预热期)。",
     ),
+    "charity": ("The charitable channel beside public money", "慈善资源与公共资金"),
+    "charity_note": (
+        "Per year, after the warm-up (mean over replications, 95% interval, paired difference "
+        "to the baseline): the government's spending, of which matching of donations (配捐); "
+        "donations to the community charity fund from residents, units and firms; the fund's "
+        "grants to community organizations' micro-projects.",
+        "每年(不含预热期;重复运行均值、95%置信区间及与基线的配对差值):政府支出及其中的慈善配捐;"
+        "居民、驻区单位和企业向社区慈善基金的捐赠;基金对社区社会组织公益微项目的资助。",
+    ),
+    "public_spending": ("Public spending / year", "政府年支出"),
+    "charity_donations": ("Donations / year", "年捐赠"),
+    "charity_matched": ("Public matching / year", "年配捐"),
+    "charity_grants": ("Charity grants / year", "年慈善资助"),
     "timebank": ("Time bank", "时间银行"),
     "timebank_note": (
         "Hours deposited, redeemed and expired per week (4-week moving average), the balance "

@@ -13,13 +13,14 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.engine.outputs import write_csv
-from experiments.interfaces.report.data import WEEKLY, ReportData, weekly_band
+from experiments.interfaces.report.data import CHARITY_FLOWS, WEEKLY, ReportData, weekly_band
 from experiments.interfaces.report.labels import (
     CHANNELS,
     GROUPS,
     HEADLINE,
     channel_name,
     group_name,
+    t,
 )
 
 COLUMNS = (
@@ -80,13 +81,15 @@ def equity_table(data: ReportData) -> pd.DataFrame:
 
 def spending_table(data: ReportData) -> pd.DataFrame:
     """Government spending per year by channel, per arm, vs the baseline (yuan), the yearly
-    budget and the share of it spent."""
+    budget and the share of it spent; beside it, the charitable channel per year (donations,
+    public matching received, grants)."""
     zh = data.lang == "zh"
     metrics = [f"annual_spending_{c}" for c in CHANNELS] + ["gov_spending_annual"]
     metrics += ["annual_budget", "budget_spent_share"]
     extra = ["gov_returned_annual", "gov_cost_accrual_annual"]
     extra += [f"budget_execution_rate_{c}" for c in CHANNELS]
     metrics += [m for m in extra if m in data.runs]
+    metrics += [f"annual_{k}" for k in CHARITY_FLOWS]
     names = {f"annual_spending_{c}": channel_name(c, data.lang) for c in CHANNELS}
     names["gov_spending_annual"] = "total (cash)" if not zh else "合计(现金)"
     names["annual_budget"] = "budget" if not zh else "预算"
@@ -103,6 +106,7 @@ def spending_table(data: ReportData) -> pd.DataFrame:
             if not zh
             else f"执行率:{channel_name(c, data.lang)}"
         )
+    names.update({f"annual_{k}": t(k, data.lang) for k in CHARITY_FLOWS})
     return _finish(data.compare(metrics), names)
 
 

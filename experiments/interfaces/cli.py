@@ -25,6 +25,7 @@ COMMANDS = (
     "bench",
     "sensitivity",
     "optimize",
+    "robustness",
     "validate_model",
 )
 

@@ -31,7 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "tables as CSV."
         ),
     )
-    p.add_argument("results", metavar="RESULTS", help="results folder written by 'linkage sweep'")
+    p.add_argument(
+        "results",
+        metavar="RESULTS",
+        help="results folder written by 'linkage sweep' or 'linkage robustness'",
+    )
     p.add_argument(
         "--lang", choices=("en", "zh"), default="en", help="language of the report (default en)"
     )
@@ -134,6 +138,9 @@ def handle(args: argparse.Namespace) -> int:
 
     rep = build_report(args.results, lang=args.lang, baseline=args.baseline, out=args.out)
     data = rep.data
+    if data is None:  # a robustness study's own report
+        print(f"report: {rep.html}\n        {len(rep.figures)} figures (PNG) in {rep.folder}")
+        return 0
     from experiments.interfaces.report.labels import experiment_label
 
     name = experiment_label(data.results.manifest, data.lang, data.results.path.name)

@@ -305,6 +305,8 @@ def load_robustness(
     check_metrics: bool = True,
     validate_scenarios: bool = True,
     futures: int | None = None,
+    weeks: int | None = None,
+    warmup_weeks: int | None = None,
 ) -> Study:
     """Read, validate and resolve a robustness study file; draw its futures.
 
@@ -316,14 +318,17 @@ def load_robustness(
             the model).
         validate_scenarios: Load every strategy with each uncertainty's extreme values first.
         futures: Draw this many futures instead of the file's `futures`.
+        weeks, warmup_weeks: Run this many weeks (of which this many warm-up) instead of the
+            file's `weeks` and `warmup_weeks`.
 
     Raises:
         ScenarioError: naming the file, the field and the problem (one line, exit 2).
     """
     path = locate(path)
     data = read_yaml(path)
-    if futures is not None and isinstance(data, dict):
-        data = {**data, "futures": futures}
+    if isinstance(data, dict):
+        given = {"futures": futures, "weeks": weeks, "warmup_weeks": warmup_weeks}
+        data = {**data, **{k: v for k, v in given.items() if v is not None}}
     try:
         spec = RobustnessSpec.model_validate(data)
     except ValidationError as e:
@@ -841,6 +846,7 @@ def meta_of(study: Study, analysis: Analysis, sweep: Any, discover: bool) -> dic
         "root_seed": spec.root_seed,
         "weeks": spec.weeks,
         "warmup_weeks": spec.warmup_weeks,
+        "constants": spec.constants,
         "design": "Latin hypercube over the uncertainties (numpy), each transformed by its "
         "distribution; one seed per future and replication, shared by every strategy",
         "satisficing": [

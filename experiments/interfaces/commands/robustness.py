@@ -26,6 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("study", metavar="STUDY", help="robustness study YAML file")
     p.add_argument("--futures", type=int, metavar="N", help="override the study's futures")
+    p.add_argument("--weeks", type=int, metavar="N", help="override the study's weeks per run")
+    p.add_argument(
+        "--warmup-weeks", type=int, metavar="N", help="override the study's warm-up weeks"
+    )
     add_execution_options(p, resume_help="run only what the folder does not hold yet")
     p.add_argument(
         "--lang", choices=("en", "zh"), default="en", help="language of the figure (default en)"
@@ -86,9 +90,15 @@ def handle(args: argparse.Namespace) -> int:
     from experiments.interfaces.report.fonts import font_rc
     from experiments.interfaces.report.robustness import FIGURE, figure_png
 
-    check_counts(args, {"workers": 1, "futures": 2})
+    check_counts(args, {"workers": 1, "futures": 2, "weeks": 1, "warmup_weeks": 0})
     font_rc(args.lang)  # fail now if Chinese cannot be drawn
-    study = load_robustness(args.study, max_runs=args.max_runs, futures=args.futures)
+    study = load_robustness(
+        args.study,
+        max_runs=args.max_runs,
+        futures=args.futures,
+        weeks=args.weeks,
+        warmup_weeks=args.warmup_weeks,
+    )
     stop_on_sigterm()
     res = run_robustness(
         study,

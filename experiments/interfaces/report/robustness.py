@@ -56,15 +56,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "intro": (
         "The comparisons above hold at one point of the model's assumptions. Here every "
         "strategy met the same {n} futures, each drawn (Latin hypercube) from the plausible "
-        "ranges of {d} assumptions, with the same random numbers.",
+        "ranges of {d} assumptions, with the same random numbers{runs}.",
         "上文的比较基于模型假设的一个取值。这里每个策略都经历了同样的{n}个未来情景:每个情景从{d}个假设参数的"
-        "合理范围中抽取(拉丁超立方抽样),并使用相同的随机数。",
+        "合理范围中抽取(拉丁超立方抽样),并使用相同的随机数{runs}。",
     ),
     "own_intro": (
         "Every strategy met the same {n} futures, each drawn (Latin hypercube) from the "
-        "plausible ranges of {d} assumptions, with the same random numbers.",
+        "plausible ranges of {d} assumptions, with the same random numbers{runs}.",
         "每个策略都经历了同样的{n}个未来情景:每个情景从{d}个假设参数的合理范围中抽取(拉丁超立方抽样),"
-        "并使用相同的随机数。",
+        "并使用相同的随机数{runs}。",
     ),
     "wins": ("Win probabilities", "胜出概率"),
     "wins_note": (
@@ -85,12 +85,20 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "flips": ("Where the ranking flips", "排序在哪些情况下会翻转"),
     "flips_note": (
-        "For each pair of strategies on {outcome}: how often the usual loser wins, and the "
-        "conditions PRIM (EMA Workbench) finds for it. Coverage: share of the flips inside the "
-        "box; density: share of the futures inside the box in which the ranking flips.",
-        "对每一对策略(按{outcome}):通常落后的一方胜出的频率,以及PRIM(EMA Workbench)找到的条件。"
-        "覆盖率:翻转情景落在该区域内的比例;密度:该区域内发生翻转的情景比例。",
+        "For each outcome and pair of strategies whose ranking flips in some futures: how often "
+        "the usual loser wins, and the conditions PRIM (EMA Workbench) finds for it. Coverage: "
+        "share of the flips inside the box; density: share of the futures inside the box in "
+        "which the ranking flips. Pairs with fewer than {min_cases} flips are not searched.",
+        "对每个结果指标和每一对在部分情景中排序翻转的策略:通常落后的一方胜出的频率,以及PRIM(EMA "
+        "Workbench)找到的条件。覆盖率:翻转情景落在该区域内的比例;密度:该区域内发生翻转的情景比例。"
+        "翻转少于{min_cases}次的策略对不做搜索。",
     ),
+    "runs": (
+        " ({weeks} weeks after {warmup} weeks of warm-up{street})",
+        "(预热{warmup}周后运行{weeks}周{street})",
+    ),
+    "street": (", on a street of {n:,} residents", ",街道居民{n:,}人"),
+    "outcome": ("outcome", "结果指标"),
     "no_flips": ("No ranking flips in any future.", "在所有未来情景中,排序都没有翻转。"),
     "figure_note": (
         "Each outcome across the {n} futures, per strategy: the box spans the middle half, the "
@@ -103,7 +111,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "p90": ("90th percentile", "90%分位数"),
     "best": ("best in", "最佳情景比例"),
     "share": ("share of futures", "情景比例"),
-    "pair": ("pair", "策略对"),
+    "pair": ("usual winner / challenger", "通常胜出方 / 挑战方"),
     "flip_share": ("flips", "翻转比例"),
     "coverage": ("coverage", "覆盖率"),
     "density": ("density", "密度"),
@@ -257,27 +265,49 @@ def summary(meta: dict[str, Any], tables: dict[str, pd.DataFrame], lang: str) ->
     if w.empty:
         return ""
     lo = w.sort_values("p_win", kind="stable").iloc[0]
+    other = labels.get(lo["other"], lo["other"])
     out = (
         f"在{name}上,{labels.get(s, s)}的平均遗憾值最小({fmt(best['regret_mean'], primary, lang, True)}),"
         f"在{pct(best['best_share'])}的情景中是最佳策略;它对其他每个策略的胜出概率至少为{pct(lo['p_win'])}"
-        f"(最低的是对{labels.get(lo['other'], lo['other'])})。"
+        f"(最低的是对{other})。"
         if zh
-        else f"On {name.lower()}, {labels.get(s, s)} has the least mean regret "
+        else f"On {name[:1].lower() + name[1:]}, {labels.get(s, s)} has the least mean regret "
         f"({fmt(best['regret_mean'], primary, lang, True)}) and is the best strategy in "
-        f"{pct(best['best_share'])} of the futures; it beats every other strategy in at least "
-        f"{pct(lo['p_win'])} of them (least against {labels.get(lo['other'], lo['other'])})."
+        f"{pct(best['best_share'])} of the futures; its win probability against every other "
+        f"strategy is at least {pct(lo['p_win'])} (least against {other})."
     )
     flips = tables["flips"]
+    flips = flips[flips["outcome"] == primary] if not flips.empty else flips
     if not flips.empty:
         k = int((flips["flips"] > 0).sum())
         boxes = int((flips["status"] == "box").sum())
-        out += (
-            f" {len(flips)}对策略中有{k}对的排序在部分情景中翻转,PRIM为其中{boxes}对找到了条件(见下)。"
-            if zh
-            else f" The ranking of {k} of the {len(flips)} pairs flips in some futures; PRIM "
-            f"finds conditions for {boxes} of them (below)."
-        )
+        if k == 0:
+            out += (
+                f"在{name}上,{len(flips)}对策略的排序在所有情景中都没有翻转。"
+                if zh
+                else f" On this outcome the ranking of none of the {len(flips)} pairs flips in "
+                "any future."
+            )
+        else:
+            out += (
+                f"在{name}上,{len(flips)}对策略中有{k}对的排序在部分情景中翻转,"
+                f"PRIM为其中{boxes}对找到了条件(见下)。"
+                if zh
+                else f" On this outcome the ranking of {k} of the {len(flips)} pairs flips in "
+                f"some futures; PRIM finds conditions for {boxes} of them (below)."
+            )
     return out
+
+
+def runs_text(meta: dict[str, Any], lang: str) -> str:
+    """How long the study's runs are, and its street's size when the study sets it ("" when
+    the study leaves both to the strategies' own files)."""
+    weeks, warmup = meta.get("weeks"), meta.get("warmup_weeks")
+    if weeks is None or warmup is None:
+        return ""
+    n = (meta.get("constants") or {}).get("street.n_residents")
+    street = tr("street", lang, n=int(n)) if isinstance(n, int | float) else ""
+    return tr("runs", lang, weeks=weeks, warmup=warmup, street=street)
 
 
 def section(
@@ -297,7 +327,7 @@ def section(
     n, d = meta.get("futures", 0), len(meta.get("uncertainties", []))
     parts = [
         f"<h2>{esc(tr('title', lang))}</h2>",
-        f"<p>{esc(tr('own_intro' if own else 'intro', lang, n=n, d=d))}</p>",
+        f"<p>{esc(tr('own_intro' if own else 'intro', lang, n=n, d=d, runs=runs_text(meta, lang)))}</p>",
     ]
     text = summary(meta, tables, lang)
     if text:
@@ -361,17 +391,21 @@ def section(
         parts.append(_table([tr("strategy", lang), "全部" if zh else "all", *names], rows))
     flips = tables["flips"]
     parts.append(f"<h3>{esc(tr('flips', lang))}</h3>")
-    parts.append(f"<p class='sub'>{esc(tr('flips_note', lang, outcome=pname))}</p>")
+    min_cases = (meta.get("discovery") or {}).get("min_cases", "?")
+    parts.append(f"<p class='sub'>{esc(tr('flips_note', lang, min_cases=min_cases))}</p>")
     if flips.empty or (flips["flips"] == 0).all():
         parts.append(f"<p>{esc(tr('no_flips', lang))}</p>")
     else:
-        f = flips[flips["flips"] > 0].sort_values(["flip_share"], ascending=False, kind="stable")
+        order = {o["name"]: i for i, o in enumerate(meta["outcomes"])}
+        f = flips[flips["flips"] > 0].assign(_o=flips["outcome"].map(order))
+        f = f.sort_values(["_o", "flip_share"], ascending=[True, False], kind="stable")
         rows = []
         for _, r in f.iterrows():
             boxed = r["status"] == "box"
             cond = r["conditions_zh" if zh else "conditions_en"] if boxed else ""
             rows.append(
                 [
+                    outcome_name(r["outcome"], lang),
                     f"{labels.get(r['winner'], r['winner'])} / "
                     f"{labels.get(r['challenger'], r['challenger'])}",
                     f"{int(r['flips'])}/{int(r['futures'])}",
@@ -383,6 +417,7 @@ def section(
         parts.append(
             _table(
                 [
+                    tr("outcome", lang),
                     tr("pair", lang),
                     tr("flip_share", lang),
                     tr("coverage", lang),
@@ -390,6 +425,7 @@ def section(
                     tr("conditions", lang),
                 ],
                 rows,
+                first_num=2,
             )
         )
         parts.append(

@@ -334,3 +334,24 @@ def test_bad_study_is_one_line(change: str, where: str, tmp_path: Path, capsys) 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and where in err and str(study) in err, err
     assert not (tmp_path / "o").exists()
+
+
+@NEEDS_EMA
+def test_report_summary_is_written_from_the_tables(synthetic_study) -> None:
+    from experiments.interfaces.report.robustness import pct, summary
+
+    meta, tables = rob.read_study(synthetic_study.path)
+    reg = tables["regret"].sort_values(["regret_mean", "regret_p90"], kind="stable").iloc[0]
+    w = tables["wins"]
+    least = w[(w["strategy"] == reg["strategy"]) & ~w["itself"].astype(bool)]["p_win"].min()
+    label = {"a": "Strategy A", "b": "Strategy B"}[reg["strategy"]]
+    en = summary(meta, tables, "en")
+    assert en.startswith(f"On y, {label} has the least mean regret"), en
+    assert f"best strategy in {pct(reg['best_share'])} of the futures" in en
+    assert f"at least {pct(least)}" in en
+    assert "ranking of 1 of the 1 pairs flips in some futures; PRIM finds conditions for 1" in en
+    zh = summary(meta, tables, "zh")
+    assert {"a": "策略A", "b": "策略B"}[reg["strategy"]] in zh and "PRIM为其中1对" in zh
+    # without scenario discovery the summary does not speak of PRIM
+    tables["flips"] = tables["flips"].assign(status="needs_extra")
+    assert "PRIM" not in summary(meta, tables, "en") and "PRIM" not in summary(meta, tables, "zh")

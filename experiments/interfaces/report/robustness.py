@@ -94,8 +94,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "翻转少于{min_cases}次的策略对不做搜索。",
     ),
     "runs": (
-        " ({weeks} weeks after {warmup} weeks of warm-up{street})",
-        "(预热{warmup}周后运行{weeks}周{street})",
+        " ({weeks}-week runs, the first {warmup} weeks of them warm-up{street})",
+        "(每次运行{weeks}周,其中前{warmup}周为预热{street})",
     ),
     "street": (", on a street of {n:,} residents", ",街道居民{n:,}人"),
     "outcome": ("outcome", "结果指标"),
@@ -288,13 +288,20 @@ def summary(meta: dict[str, Any], tables: dict[str, pd.DataFrame], lang: str) ->
                 else f" On this outcome the ranking of none of the {len(flips)} pairs flips in "
                 "any future."
             )
-        else:
+        elif flips["status"].isin(["box", "no_box"]).any():  # PRIM looked
             out += (
                 f"在{name}上,{len(flips)}对策略中有{k}对的排序在部分情景中翻转,"
                 f"PRIM为其中{boxes}对找到了条件(见下)。"
                 if zh
                 else f" On this outcome the ranking of {k} of the {len(flips)} pairs flips in "
                 f"some futures; PRIM finds conditions for {boxes} of them (below)."
+            )
+        else:  # too few flips to look, or scenario discovery off or not installed
+            out += (
+                f"在{name}上,{len(flips)}对策略中有{k}对的排序在部分情景中翻转(见下)。"
+                if zh
+                else f" On this outcome the ranking of {k} of the {len(flips)} pairs flips in "
+                "some futures (below)."
             )
     return out
 

@@ -435,11 +435,15 @@ def section(
                 first_num=2,
             )
         )
-        parts.append(
-            "<ul class='findings'>"
-            + "".join(f"<li>{esc(r['text_zh' if zh else 'text_en'])}</li>" for _, r in f.iterrows())
-            + "</ul>"
-        )
+        said = f[f["status"] != "rare"]  # the table says which pairs flip too rarely to search
+        if not said.empty:
+            parts.append(
+                "<ul class='findings'>"
+                + "".join(
+                    f"<li>{esc(r['text_zh' if zh else 'text_en'])}</li>" for _, r in said.iterrows()
+                )
+                + "</ul>"
+            )
     return "\n".join(parts), pngs
 
 

@@ -23,7 +23,7 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test,dask,sensitivity,dashboard]"
+	$(BIN)/pip install --quiet -e ".[test,dask,sensitivity,dashboard,robustness]"
 	touch $@ $(STAMP_RUN)
 
 demo: $(STAMP_RUN)

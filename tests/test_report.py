@@ -327,9 +327,31 @@ def test_efficient_frontier():
 def test_demo_runs_both_studies_and_writes_reports(tmp_path, monkeypatch, capsys):
     import experiments.interfaces.commands.demo as demo
 
+    consts = "\n".join(f"  {k}: {v}" for k, v in TINY.items() if not k.startswith("run."))
+    robust = tmp_path / "exp" / "robustness_modes.yaml"
+    robust.parent.mkdir(parents=True, exist_ok=True)
+    robust.write_text(
+        textwrap.dedent(
+            f"""
+            name: robustness_modes
+            strategies:
+              siloed: {REPO / "scenarios/modes/siloed.yaml"}
+              full_linkage: {REPO / "scenarios/modes/full_linkage.yaml"}
+            uncertainties: [volunteers.retention_annual, policies.platform.delay_hours]
+            futures: 200
+            weeks: 65
+            warmup_weeks: 13
+            """
+        ).lstrip()
+        + "constants:\n"
+        + consts
+        + "\n",
+        encoding="utf-8",
+    )
     files = {
         "linkage_modes": tiny_experiment(tmp_path / "exp", "linkage_modes"),
         "funding_strategies": tiny_experiment(tmp_path / "exp", "funding_strategies"),
+        "robustness_modes": robust,
     }
     monkeypatch.setattr(demo, "experiment_file", lambda name: files[name])
     tiny = {"residents": 600, "communities": 1, "weeks": 8, "warmup_weeks": 2}
@@ -338,8 +360,9 @@ def test_demo_runs_both_studies_and_writes_reports(tmp_path, monkeypatch, capsys
         "ATTRIBUTION",
         {**tiny, "replications": 2, "permutations": 2, "interaction_levers": 2},
     )
+    monkeypatch.setattr(demo, "ROBUSTNESS_WEEKS", (8, 2))  # the demo's own short runs
     out = tmp_path / "results"
-    argv = ["demo", "--replications", "2", "--weeks", "20", "--workers", "1"]
+    argv = ["demo", "--replications", "2", "--weeks", "20", "--workers", "1", "--futures", "3"]
     assert cli_main([*argv, "--out", str(out), "--no-progress"]) == 0
     text = capsys.readouterr().out
     for name in ("linkage_modes", "funding_strategies"):
@@ -349,6 +372,13 @@ def test_demo_runs_both_studies_and_writes_reports(tmp_path, monkeypatch, capsys
         assert str(folders[0] / "report" / "report.html") in text
         runs = pd.read_parquet(folders[0] / "runs.parquet")
         assert len(runs) == 4 and (runs["status"] == "ok").all()
+        page = (folders[0] / "report" / "report.html").read_text(encoding="utf-8")
+        # the modes' report says how sure it is, from 3 futures of 8-week runs
+        assert ("How sure is this?" in page) == (name == "linkage_modes")
+    rob = pd.read_parquet(next(out.glob("linkage_modes-*")) / "robustness" / "runs.parquet")
+    assert len(rob) == 2 * 3 and (rob["status"] == "ok").all()
+    meta = (next(out.glob("linkage_modes-*")) / "robustness" / "robustness.json").read_text()
+    assert '"weeks": 8' in meta and '"futures": 3' in meta
     assert "Full four-society linkage" in text
     # the modes report opens with the attribution of siloed -> full linkage, and says its size
     modes = next(out.glob("linkage_modes-*"))

@@ -69,6 +69,7 @@ from experiments.engine.spec import (
     load_experiment,
     unknown_metrics,
 )
+from experiments.engine.spec import unit_to_value as spec_unit_to_value
 
 OUTCOMES = (
     "need_satisfaction_rate",
@@ -158,15 +159,9 @@ def problem_of(parameters: list[Parameter]) -> dict[str, Any]:
 
 
 def unit_to_value(p: Parameter, u: float) -> Any:
-    """The value of parameter `p` at unit coordinate `u` (as the experiment designs map it)."""
-    s = p.spec
-    u = min(max(float(u), 0.0), 1.0)
-    if s.values is not None:
-        return s.values[min(int(u * len(s.values)), len(s.values) - 1)]
-    lo, hi = s.range
-    if s.integer:
-        return int(min(math.floor(lo + u * (hi - lo + 1)), hi))
-    return float(lo + u * (hi - lo))
+    """The value of parameter `p` at unit coordinate `u` (as the experiment designs map it,
+    through its distribution: `experiments.engine.spec.unit_to_value`)."""
+    return spec_unit_to_value(p.spec, u)
 
 
 def sampler_seed(root_seed: int) -> int:

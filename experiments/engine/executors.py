@@ -48,7 +48,8 @@ class Task:
         scenario_path: Absolute path of the scenario file.
         overrides: `dotted.key=VALUE` strings applied to the scenario, in order.
         replication: Replication index (0-based).
-        seed: The run's seed (the same for replication r of every scenario and point).
+        seed: The run's seed (the same for replication r of every scenario, and of every point
+            unless each point draws its own: `Experiment.seed_per_point`).
         scenario_index: Position of the scenario in the experiment (for canonical order).
         point: Index of the parameter point (0 when nothing is varied).
         params: The varied parameters' values at this point, as (name, value) pairs.

@@ -14,6 +14,7 @@ import numpy as np
 
 DESIGN_KEY = 0x7E5167  # spawn key of the design sampler's stream, far from replication keys
 STREAM_KEY = 0x5EED57  # spawn key of the seed streams of `stream_seed`, far from replication keys
+POINT_KEY = 0x7E5168  # first spawn key of per-point seeds (`point_seed`)
 
 
 def replication_seed(root_seed: int, replication: int) -> int:
@@ -59,3 +60,16 @@ def replication_seeds(root_seed: int, replications: int) -> list[int]:
 def design_rng(root_seed: int) -> np.random.Generator:
     """The generator that draws an experiment's sample of parameter points (LHS, Sobol')."""
     return np.random.default_rng(np.random.SeedSequence(int(root_seed), spawn_key=(DESIGN_KEY,)))
+
+
+def point_seed(root_seed: int, point: int, replication: int) -> int:
+    """The seed of replication `replication` at parameter point `point`, when every point draws
+    its own (robustness studies: future `point` is the same world for every strategy, and a
+    different one from every other future). Does not depend on how many points or replications
+    there are.
+
+    Returns:
+        A non-negative integer below 2**32.
+    """
+    ss = np.random.SeedSequence(int(root_seed), spawn_key=(POINT_KEY, int(point), int(replication)))
+    return int(ss.generate_state(1)[0])

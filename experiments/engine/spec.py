@@ -15,6 +15,8 @@ levers:                             # what a decision maker controls
   providers.sw_per_10k: {values: [3, 6.6, 12]}
 uncertainties:                      # what nobody controls
   volunteers.retention_annual: {range: [0.5, 0.8]}
+#  ... or a list of dotted paths (the plausible ranges of the parameter tree), or the word
+#  all-assumptions (every assumed parameter of the tree: experiments.engine.uncertainties)
 design: grid                        # grid | lists | lhs | sobol
 samples: 64                         # lhs and sobol only
 replications: 20
@@ -29,8 +31,10 @@ constants: {street.n_residents: 20000}   # overrides applied to every run
 Designs: `grid` is the full factorial of every parameter's `values` (a `range` with `levels: N`
 gives N evenly spaced values); `lists` zips equal-length `values` lists into points; `lhs` and
 `sobol` draw `samples` points over the `range`s (a parameter with `values` is then a categorical
-choice; `integer: true` draws whole numbers from the inclusive range). The sample is a pure
-function of `root_seed`.
+choice; `integer: true` draws whole numbers from the inclusive range, and an integer parameter
+of the tree does so by itself). A `range` may say `dist: loguniform` or `dist: triangular`
+(with `mode:`, by default the tree's default; the tree's plausible ranges carry their own), and
+lhs and sobol draws follow that distribution. The sample is a pure function of `root_seed`.
 
 Every problem raises `experiments.engine.errors.ScenarioError(file, field, problem)`, which the CLI
 prints as one line and exits 2.
@@ -121,6 +125,12 @@ class ParameterSpec(_NumbersNotBool):
     levels: int | None = Field(
         None, ge=2, le=MAX_LEVELS, description="Grid design: evenly spaced values over the range."
     )
+    dist: Literal["uniform", "loguniform", "triangular"] = Field(
+        "uniform", description="How lhs and sobol designs spread draws over the range."
+    )
+    mode: float | None = Field(
+        None, description="Peak of a triangular distribution (default: the tree's default)."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ParameterSpec:
@@ -139,6 +149,14 @@ class ParameterSpec(_NumbersNotBool):
                 )
             if self.integer and (lo != int(lo) or hi != int(hi)):
                 raise ValueError("an integer range needs whole-number ends")
+            if self.dist == "loguniform" and lo <= 0:
+                raise ValueError("a loguniform range needs a positive low end")
+            if self.mode is not None and not lo <= self.mode <= hi:
+                raise ValueError(f"mode {self.mode:g} lies outside the range {list(self.range)}")
+        elif self.dist != "uniform" or self.mode is not None:
+            raise ValueError("'dist' and 'mode' go with 'range', not 'values'")
+        if self.mode is not None and self.dist != "triangular":
+            raise ValueError("'mode' goes with dist: triangular")
         return self
 
 
@@ -267,6 +285,10 @@ class Experiment:
     parameters: list[Parameter]
     points: list[dict[str, Any]]
     constants: tuple[str, ...] = field(default_factory=tuple)
+    seed_per_point: bool = False
+    """Each parameter point draws its own seeds (`seeds.point_seed`) instead of sharing
+    replication r's seed with every other point (robustness studies: each future is a world of
+    its own, the same for every strategy)."""
 
     def run_overrides(
         self, weeks: int | None = None, warmup_weeks: int | None = None
@@ -308,6 +330,11 @@ def format_value(value: Any) -> str:
 def override(key: str, value: Any) -> str:
     """The `dotted.key=VALUE` override string of one value."""
     return f"{key}={format_value(value)}"
+
+
+def spec_error(path: Path, e: ValidationError) -> ScenarioError:
+    """The first problem pydantic found in a study file, as one `ScenarioError` line."""
+    return _spec_error(path, e)
 
 
 def _spec_error(path: Path, e: ValidationError) -> ScenarioError:
@@ -384,21 +411,50 @@ def _unit_sample(design: str, d: int, n: int, root_seed: int) -> np.ndarray:
         return qmc.Sobol(d, scramble=True, rng=rng).random_base2(m)[:n]
     if qmc is not None:
         return qmc.LatinHypercube(d, rng=rng).random(n)
-    # numpy Latin hypercube: one point in each of n strata per dimension, strata shuffled
+    return latin_hypercube(n, d, rng)
+
+
+def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` points in [0, 1)^d, one in each of n equal strata of every dimension, the strata
+    shuffled independently per dimension (numpy only: the same points wherever it runs)."""
     u = (rng.random((n, d)) + np.arange(n)[:, None]) / n
     for j in range(d):
         u[:, j] = u[rng.permutation(n), j]
     return u
 
 
-def _from_unit(p: Parameter, u: float) -> Any:
-    s = p.spec
+def unit_to_value(s: ParameterSpec, u: float) -> Any:
+    """The value of a parameter at unit coordinate `u` in [0, 1] (the designs' map).
+
+    `values`: the ⌊u·k⌋-th of k values (a categorical choice). `range`: the inverse of its
+    distribution's CDF at u: uniform `low + u (high - low)`, loguniform
+    `low (high / low)^u`, triangular with its peak at `mode`. An integer range gives whole
+    numbers: uniform ones each with the same chance (⌊low + u (high - low + 1)⌋), the others
+    rounded to the nearest.
+    """
+    u = min(max(float(u), 0.0), 1.0)
     if s.values is not None:
         return s.values[min(int(u * len(s.values)), len(s.values) - 1)]
     lo, hi = s.range
-    if s.integer:
-        return int(min(math.floor(lo + u * (hi - lo + 1)), hi))
-    return float(lo + u * (hi - lo))
+    if s.dist == "uniform":
+        if s.integer:
+            return int(min(math.floor(lo + u * (hi - lo + 1)), hi))
+        return float(lo + u * (hi - lo))
+    if s.dist == "loguniform":
+        x = lo * (hi / lo) ** u
+    else:
+        c = s.mode if s.mode is not None else (lo + hi) / 2
+        cut = (c - lo) / (hi - lo)
+        if u < cut:
+            x = lo + math.sqrt(u * (hi - lo) * (c - lo))
+        else:
+            x = hi - math.sqrt((1 - u) * (hi - lo) * (hi - c))
+    x = min(max(x, lo), hi)
+    return int(round(x)) if s.integer else float(x)
+
+
+def _from_unit(p: Parameter, u: float) -> Any:
+    return unit_to_value(p.spec, u)
 
 
 def design_points(spec: ExperimentSpec, parameters: list[Parameter]) -> list[dict[str, Any]]:
@@ -438,6 +494,92 @@ def design_points(spec: ExperimentSpec, parameters: list[Parameter]) -> list[dic
         raise ValueError(f"samples: the {spec.design} design needs 'samples: N'")
     u = _unit_sample(spec.design, len(parameters), spec.samples, spec.root_seed)
     return [{p.name: _from_unit(p, row[j]) for j, p in enumerate(parameters)} for row in u]
+
+
+def expand_uncertainties(data: Any, path: Path, field: str = "uncertainties") -> Any:
+    """The experiment's data with `uncertainties:` as a mapping of explicit ranges.
+
+    `all-assumptions` and a list of dotted paths take the ranges of the parameter tree
+    (`experiments.engine.uncertainties`); in a mapping, an integer parameter draws whole
+    numbers unless it says `integer:` itself, and a triangular one without `mode:` peaks at the
+    tree's default.
+
+    Raises:
+        ScenarioError: an unknown keyword or path, a path without a plausible range, or a path
+            listed twice.
+    """
+    from experiments.engine.uncertainties import ALL_ASSUMPTIONS, assumptions, leaves
+
+    if not isinstance(data, dict) or field not in data:
+        return data
+    given = data[field]
+    tree = leaves()
+
+    def known(name: Any, where: str) -> Any:
+        if not isinstance(name, str):
+            raise ScenarioError(path, where, f"expected a dotted path (got {short_repr(name)})")
+        if name not in tree:
+            if name.startswith("needs."):
+                raise ScenarioError(
+                    path, where, "the need catalog has no plausible ranges; give a range"
+                )
+            raise ScenarioError(path, where, "unknown parameter" + did_you_mean(name, tree))
+        return tree[name]
+
+    def from_tree(leaf: Any) -> dict[str, Any]:
+        lo, hi, dist = leaf.plausible
+        out: dict[str, Any] = {"range": [lo, hi], "integer": leaf.integer, "dist": dist}
+        if dist == "triangular":
+            out["mode"] = float(leaf.default)
+        return out
+
+    if isinstance(given, str):
+        if given != ALL_ASSUMPTIONS:
+            raise ScenarioError(
+                path,
+                field,
+                f"give '{ALL_ASSUMPTIONS}', a list of dotted paths, or a mapping of ranges "
+                f"(got {short_repr(given)})",
+            )
+        fixed = set()
+        for key in ("constants", "levers"):
+            if isinstance(data.get(key), dict):
+                fixed |= {str(k) for k in data[key]}
+        expanded = {leaf.path: from_tree(leaf) for leaf in assumptions() if leaf.path not in fixed}
+        return {**data, field: expanded}
+    if isinstance(given, list):
+        expanded = {}
+        for i, name in enumerate(given):
+            leaf = known(name, f"{field}.{i}")
+            if name in expanded:
+                raise ScenarioError(path, f"{field}.{i}", f"'{name}' is listed twice")
+            if leaf.plausible is None:
+                raise ScenarioError(
+                    path,
+                    f"{field}.{name}",
+                    "has no plausible range in the parameter tree; give it as a mapping with "
+                    "its range",
+                )
+            expanded[name] = from_tree(leaf)
+        return {**data, field: expanded}
+    if isinstance(given, dict):
+        expanded = {}
+        for name, entry in given.items():
+            leaf = tree.get(name) if isinstance(name, str) else None
+            if leaf is not None and isinstance(entry, dict) and "range" in entry:
+                entry = dict(entry)
+                if leaf.integer and "integer" not in entry:
+                    ends = entry["range"]
+                    whole = isinstance(ends, list | tuple) and all(
+                        isinstance(v, int | float) and not isinstance(v, bool) and v == int(v)
+                        for v in ends
+                    )
+                    entry["integer"] = whole
+                if entry.get("dist") == "triangular" and "mode" not in entry:
+                    entry["mode"] = float(leaf.default)
+            expanded[name] = entry
+        return {**data, field: expanded}
+    return data
 
 
 def _probe_values(p: Parameter) -> list[Any]:
@@ -521,7 +663,40 @@ def load_experiment(
         ScenarioError: naming the file, the field and the problem.
     """
     path = locate(path)  # a shipped experiment also from outside the repository
-    data = read_yaml(path)
+    return experiment_from_data(
+        read_yaml(path),
+        path,
+        read_text(path),
+        validate_scenarios=validate_scenarios,
+        max_runs=max_runs,
+        replications=replications,
+        check_metrics=check_metrics,
+    )
+
+
+def experiment_from_data(
+    data: Any,
+    path: Path,
+    text: str,
+    *,
+    validate_scenarios: bool = True,
+    max_runs: int | None = None,
+    replications: int | None = None,
+    check_metrics: bool = True,
+) -> Experiment:
+    """An experiment from the content of a file (`load_experiment`, or a study whose own file
+    format describes an experiment, such as a robustness study).
+
+    Args:
+        data: The experiment's mapping, as read from YAML.
+        path: The file it came from (scenario paths are relative to it; errors name it).
+        text: The file's text, kept in the manifest.
+        validate_scenarios, max_runs, replications, check_metrics: As for `load_experiment`.
+
+    Raises:
+        ScenarioError: naming the file, the field and the problem.
+    """
+    data = expand_uncertainties(data, path)
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as e:
@@ -570,7 +745,7 @@ def load_experiment(
         raise ScenarioError(path, loc, msg) from None
     exp = Experiment(
         path=path,
-        text=read_text(path),
+        text=text,
         spec=spec,
         name=spec.name or path.stem,
         scenarios=scenarios,

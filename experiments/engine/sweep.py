@@ -28,7 +28,7 @@ from experiments.engine.errors import ExperimentError, ScenarioError
 from experiments.engine.executors import Executor, Outcome, Task, make_executor
 from experiments.engine.folders import FolderLock, check_out, safe_name
 from experiments.engine.scenarios import apply_overrides, build_params, resolve
-from experiments.engine.seeds import replication_seed, stream_seed
+from experiments.engine.seeds import point_seed, replication_seed, stream_seed
 from experiments.engine.spec import Experiment, check_run_count, load_experiment
 from experiments.engine.store import ResultsStore
 
@@ -64,7 +64,10 @@ def plan(
 ) -> list[Task]:
     """All tasks of an experiment in canonical order (scenario, parameter point, replication)."""
     reps = replications if replications is not None else exp.spec.replications
-    seeds = [replication_seed(exp.spec.root_seed, r) for r in range(reps)]
+    root = exp.spec.root_seed
+    seeds = [replication_seed(root, r) for r in range(reps)]
+    if exp.seed_per_point:
+        per_point = [[point_seed(root, p, r) for r in range(reps)] for p in range(len(exp.points))]
     tasks = []
     for entry in exp.scenarios:
         base = exp.base_overrides(entry, weeks, warmup_weeks)
@@ -83,7 +86,7 @@ def plan(
                         scenario_path=str(entry.file),
                         overrides=overrides,
                         replication=r,
-                        seed=own[r],
+                        seed=per_point[point][r] if exp.seed_per_point else own[r],
                         scenario_index=entry.index,
                         point=point,
                         params=tuple(values.items()),
@@ -490,6 +493,7 @@ def _sweep_locked(
         "weeks": weeks,
         "warmup_weeks": warmup_weeks,
         "root_seed": exp.spec.root_seed,
+        "seeds": "per point and replication" if exp.seed_per_point else "per replication",
     }
     manifest["n_runs"] = len(tasks)
     env = environment()

@@ -26,6 +26,7 @@ COMMANDS = (
     "sensitivity",
     "optimize",
     "attribute",
+    "robustness",
     "validate_model",
     "district",
 )

@@ -1,6 +1,8 @@
 """`linkage demo`: both studies, their reports, and the headline tables, in a few minutes.
 
-Runs the linkage-modes study (six modes against the siloed baseline) and the funding-strategies
+Runs the linkage-modes study (six modes against the siloed baseline), a small robustness study
+of the modes (64 plausible futures, 39-week runs on a reduced street, into the modes' results
+folder, so that their report says how sure its advice is) and the funding-strategies
 study (five ways to spend the budget against block grants) one after the other, each on all
 cores through the local executor (on 2 cores this beats running the two studies side by side,
 which leaves a core idle once the shorter study ends), then writes each study's report into
@@ -43,6 +45,12 @@ ATTRIBUTION = {
     "interaction_levers": 4,
 }
 """Size of the demo's attribution (siloed -> full linkage), smaller than the studies'."""
+ROBUSTNESS = "robustness_modes"
+"""The robustness study run into the linkage-modes results folder ("How sure is this?")."""
+DEFAULT_FUTURES = 64
+ROBUSTNESS_WEEKS = (39, 13)
+"""Weeks per run of the demo's robustness study, and of them warm-up: shorter than the study
+file's, to keep the demo to minutes (half a year measured after a quarter of warm-up)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -73,6 +81,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "a quarter of the run when it is 104 weeks or shorter"
         ),
     )
+    p.add_argument(
+        "--futures",
+        type=int,
+        default=DEFAULT_FUTURES,
+        metavar="N",
+        help=f"futures of the modes' robustness study (default {DEFAULT_FUTURES}; 0 skips it)",
+    )
     p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: all cores)")
     p.add_argument(
         "--out",
@@ -99,6 +114,40 @@ def experiment_file(name: str) -> Path:
     return experiments_dir() / f"{name}.yaml"
 
 
+def robustness_study(out: Path, args: argparse.Namespace) -> int:
+    """The modes across `args.futures` plausible futures (`experiments/robustness_modes.yaml`,
+    a reduced street), into the modes' results folder so that their report has the section
+    "How sure is this?"; returns the number of failed runs."""
+    from experiments.analyses.robustness import load_robustness, run_robustness
+
+    weeks, warmup = ROBUSTNESS_WEEKS
+    study = load_robustness(
+        experiment_file(ROBUSTNESS), futures=args.futures, weeks=weeks, warmup_weeks=warmup
+    )
+    print(
+        f"      + {ROBUSTNESS}: {len(study.strategies)} modes x {args.futures} futures "
+        f"({weeks} weeks of which {warmup} warm-up, reduced street) -> {out}",
+        file=sys.stderr,
+        flush=True,
+    )
+    t0 = time.perf_counter()
+    res = run_robustness(
+        study,
+        out,
+        workers=args.workers,
+        progress=False if args.no_progress else None,
+        command=shlex.join(["linkage", *sys.argv[1:]]),
+    )
+    sw = res.sweep
+    print(
+        f"      {sw.ok} ok, {sw.errors} failed of {sw.total} runs, analysed in "
+        f"{time.perf_counter() - t0:.0f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    return sw.errors
+
+
 def handle(args: argparse.Namespace) -> int:
     """Run both studies, write their reports, print the headline tables."""
     from experiments.engine.errors import InputError
@@ -110,6 +159,8 @@ def handle(args: argparse.Namespace) -> int:
     for flag, v in (("--replications", args.replications), ("--weeks", args.weeks)):
         if v < 1:
             raise InputError(f"{flag}: must be at least 1 (got {v})")
+    if args.futures != 0 and args.futures < 2:
+        raise InputError(f"--futures: must be 0 (none) or at least 2 (got {args.futures})")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers: must be at least 1 (got {args.workers})")
     warmup = 52 if args.weeks > 104 else args.weeks // 4
@@ -146,6 +197,8 @@ def handle(args: argparse.Namespace) -> int:
         )
         if name == "linkage_modes" and res.ok and not getattr(args, "no_attribution", False):
             failed += demo_attribution(res.path / "attribution", args)
+        if name == "linkage_modes" and args.futures and res.ok:
+            failed += robustness_study(res.path / "robustness", args)
         if res.ok:
             reports.append(build_report(res.path, lang=args.lang))
     wall = time.perf_counter() - t0

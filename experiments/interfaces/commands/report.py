@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "results",
         metavar="RESULTS",
-        help="results folder written by 'linkage sweep' (or 'linkage district')",
+        help="results folder written by 'linkage sweep', 'linkage robustness' or 'linkage district'",
     )
     p.add_argument(
         "--lang", choices=("en", "zh"), default="en", help="language of the report (default en)"
@@ -146,6 +146,9 @@ def handle(args: argparse.Namespace) -> int:
 
     rep = build_report(args.results, lang=args.lang, baseline=args.baseline, out=args.out)
     data = rep.data
+    if data is None:  # a robustness study's own report
+        print(f"report: {rep.html}\n        {len(rep.figures)} figures (PNG) in {rep.folder}")
+        return 0
     from experiments.interfaces.report.labels import experiment_label
 
     name = experiment_label(data.results.manifest, data.lang, data.results.path.name)

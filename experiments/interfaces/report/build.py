@@ -10,7 +10,7 @@ import pandas as pd
 
 from experiments.engine.errors import ExperimentError
 from experiments.engine.folders import check_out, tmp_path
-from experiments.interfaces.report import attribution, html, tables, text
+from experiments.interfaces.report import attribution, html, robustness, tables, text
 from experiments.interfaces.report.data import ReportData, load_report_data
 from experiments.interfaces.report.figures import render_figures
 from experiments.interfaces.report.fonts import font_rc
@@ -56,7 +56,8 @@ def build_report(
     """Write the decision-maker's report of a results folder.
 
     Args:
-        results: A results folder written by `linkage sweep`.
+        results: A results folder written by `linkage sweep` (with the "How sure is this?"
+            section of a robustness study in a folder inside it), or by `linkage robustness`.
         lang: "en" (default) or "zh".
         baseline: Baseline scenario (default: the experiment's, else the first scenario).
         out: Report folder (default: RESULTS/report/).
@@ -70,6 +71,8 @@ def build_report(
     """
     if lang not in LANGS:
         raise ExperimentError("--lang", "--lang", f"unknown language '{lang}' (en or zh)")
+    if robustness.is_study(results):  # a robustness study: a report of its own
+        return Report(*robustness.write_report(results, lang, out))
     data = load_report_data(str(results), baseline, lang)
     rc = font_rc(lang)  # fail early (before any work) when Chinese cannot be drawn
     folder = Path(out) if out is not None else data.results.path / REPORT_DIR
@@ -91,6 +94,8 @@ def build_report(
     findings = text.summaries(data, tabs["headline"], tabs["equity"], tabs["spending"])
     extra, extra_pngs = html.analysis_sections(data.results.path, lang)
     first, first_pngs = attribution.section(data.results.path, lang)  # read first, if any
+    sure, sure_pngs = robustness.sections(data.results.path, lang)  # "How sure is this?"
+    extra, extra_pngs = extra + sure, {**extra_pngs, **sure_pngs}
     for name, png in {**first_pngs, **extra_pngs}.items():
         path = folder / name
         _write(path, png)

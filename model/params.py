@@ -157,6 +157,15 @@ class StreetParams(Section):
         ASSUMPTION,
         plausible=(0.02, 0.15),
     )
+    trust_loss_unresolved: float = P(
+        0.03,
+        0,
+        1,
+        "per need",
+        "Trust lost when a need is served but not resolved (`service.outcome` 'resolution').",
+        ASSUMPTION,
+        plausible=(0.0, 0.08),
+    )
 
 
 MAX_NEED_RATE = 1000.0
@@ -195,6 +204,25 @@ class NeedType(Section):
     rates: dict[str, float] = Field(
         default_factory=dict, description="Needs per 1,000 residents per week, by group."
     )
+    sessions: float = P(
+        1.0,
+        1,
+        50,
+        "sessions",
+        "Mean sessions of one case: 1 + Poisson(mean - 1), each of the need's service hours, "
+        "`service.session_gap_hours` apart.",
+        ASSUMPTION + " (professional casework: intake, sessions, closing; range 2-6 for level 2)",
+    )
+    complex_share: float = P(
+        0.0,
+        0,
+        1,
+        "share",
+        "Share of these needs that are complex: they need a social worker, an organization and "
+        "volunteers together, and one provider alone resolves them with "
+        "`service.complex_penalty` x the usual chance (the joint meeting's cases).",
+        ASSUMPTION + " (range 0-0.3 for level 2)",
+    )
 
     @model_validator(mode="after")
     def _groups(self) -> NeedType:
@@ -217,6 +245,8 @@ def _need(
     area: str,
     rates: dict[str, float],
     venue: bool = False,
+    sessions: float = 1.0,
+    complex_share: float = 0.0,
 ) -> NeedType:
     return NeedType(
         label_zh=zh,
@@ -227,6 +257,8 @@ def _need(
         area=area,
         rates=rates,
         venue=venue,
+        sessions=sessions,
+        complex_share=complex_share,
     )
 
 
@@ -343,18 +375,130 @@ class ServiceParams(Section):
         ASSUMPTION,
         plausible=(0.2, 1),
     )
-    patience_dist: Literal["exponential", "fixed", "none"] = Field(
+    patience_dist: Literal["exponential", "gamma", "fixed", "none"] = Field(
         "exponential",
-        description="Patience distribution around each need type's mean ('none': residents never give up).",
+        description="Patience distribution around each need type's mean ('gamma': shape "
+        "`patience_shape`; 'none': residents never give up).",
+    )
+    patience_shape: float = P(
+        2.0,
+        0.5,
+        20,
+        "shape",
+        "Shape of gamma-distributed patience (1 is exponential; larger puts less mass near zero).",
+        ASSUMPTION,
+        plausible=(1, 4),
     )
     matching_delay_hours: float = P(
         48.0,
         0,
         1000,
         "hours",
-        "Delay before a need reaches providers without the information platform (word of mouth, the residents' committee).",
+        "Delay before a need reaches providers without the information platform (word of "
+        "mouth, the residents' committee's next service day). No source: an explicit "
+        "uncertainty (a community worker's next service day at 1-5 service days a week is "
+        "17-84 h away on average).",
         ASSUMPTION,
         plausible=(12, 120),
+    )
+    matching_delay_dist: Literal["fixed", "exponential"] = Field(
+        "fixed",
+        description="The intake delay of each need: the mean for every need ('fixed'), or "
+        "drawn exponential around it ('exponential').",
+    )
+    min_shift_left_hours: float = P(
+        0.0,
+        0,
+        24,
+        "hours",
+        "A provider starts a session only with at least this much of its shift left (what "
+        "still overruns the shift counts as overtime, i.e. duty time).",
+        ASSUMPTION,
+        plausible=(0.0, 1.5),
+    )
+    outcome: Literal["resolution", "service"] = Field(
+        "service",
+        description="What counts as a met need: 'resolution' (a need served to its last "
+        "session is resolved with a chance that depends on the provider's quality and level, "
+        "a team and complexity; unresolved needs may come back) or 'service' (every need "
+        "served counts, at `below_level_quality` when served below its level).",
+    )
+    resolve_base: float = P(
+        0.75,
+        0,
+        1,
+        "probability",
+        "Chance that a need served at its level by a provider of mean quality is resolved.",
+        ASSUMPTION + " (no published outcome rate; tuned to the elderly care-unmet pattern)",
+        plausible=(0.6, 0.9),
+    )
+    quality_elasticity: float = P(
+        1.0,
+        0,
+        5,
+        "ratio",
+        "The resolution chance scales as (quality / quality_mean) ** elasticity.",
+        ASSUMPTION,
+        plausible=(0.5, 2),
+    )
+    team_bonus: float = P(
+        0.15,
+        0,
+        2,
+        "share",
+        "Resolution chance x (1 + bonus) for a team: a volunteer assisted the social worker, or "
+        "a joint case.",
+        ASSUMPTION,
+        plausible=(0.0, 0.3),
+    )
+    complex_penalty: float = P(
+        0.4,
+        0,
+        1,
+        "multiplier",
+        "Resolution chance of a complex need served by one provider alone (not a joint case), x.",
+        ASSUMPTION,
+        plausible=(0.2, 0.7),
+    )
+    return_share: float = P(
+        0.5,
+        0,
+        1,
+        "probability",
+        "Chance that an unresolved need comes back for one more session (otherwise it ends "
+        "served but unresolved).",
+        ASSUMPTION,
+        plausible=(0.2, 0.8),
+    )
+    max_returns: int = P(
+        1, 0, 10, "times", "Most times one need comes back.", ASSUMPTION, plausible=(0, 2)
+    )
+    return_delay_hours: float = P(
+        336.0,
+        0,
+        10_000,
+        "hours",
+        "Time after an unresolved service until the need comes back.",
+        ASSUMPTION,
+        plausible=(168, 1000),
+    )
+    session_gap_hours: float = P(
+        168.0,
+        0,
+        5000,
+        "hours",
+        "Time between two sessions of a case (weekly sessions).",
+        ASSUMPTION,
+        plausible=(72, 336),
+    )
+    followup_patience_hours: float = P(
+        336.0,
+        1,
+        20_000,
+        "hours",
+        "A case drops out when its next session has not started within this time.",
+        ASSUMPTION,
+        plausible=(168, 672),
     )
     below_level_quality: float = P(
         0.4,
@@ -590,6 +734,69 @@ class ProviderParams(Section):
         ASSUMPTION,
         plausible=(4, 26),
     )
+    endogenous_wage_factor: float = P(
+        1.0,
+        0.1,
+        2,
+        "ratio",
+        "A community organization pays its hired staff this share of `staff_salary` (and prices "
+        "its bids from the same wage).",
+        ASSUMPTION + " (no source for a lower wage)",
+        plausible=(0.7, 1),
+    )
+    agency_outside_income: float = P(
+        150_000.0,
+        0,
+        1e9,
+        "yuan/year per agency",
+        "Income of an embedded social-work agency from outside the street's budget (district "
+        "or provincial station programmes, other contracts, foundations): it keeps the agency's "
+        "core social workers employed without a street contract.",
+        "docs/sources.md: a street social-work station costs about 146,000-150,000 yuan a year "
+        "(national average; Guangdong 双百), paid from district or provincial funds",
+        plausible=(0.0, 300000),
+    )
+    org_capacity_per_community: float = P(
+        10.0,
+        1,
+        1000,
+        "organizations",
+        "Carrying capacity: founding of community organizations slows as (1 - organizations / "
+        "capacity) in their community and stops at it.",
+        ASSUMPTION + " (docs/sources.md: policy target at least 10 per urban community; "
+        "Wuhan 2023 about 7.5)",
+        plausible=(5, 15),
+    )
+    org_exit_annual: float = P(
+        0.05,
+        0,
+        1,
+        "share/year",
+        "Yearly exit hazard of a community organization without a contract (besides "
+        "bankruptcy and a team too small).",
+        ASSUMPTION + " (docs/sources.md: the national stock falls about 1%/yr net with "
+        "50,000-80,000 new a year; forced exits about 0.5%/yr)",
+        plausible=(0.02, 0.1),
+    )
+    org_min_team: int = P(
+        3,
+        0,
+        100,
+        "volunteers",
+        "A community organization whose volunteer team stays below this for 26 weeks dissolves.",
+        ASSUMPTION,
+        plausible=(0, 5),
+    )
+    team_refill_rate: float = P(
+        0.02,
+        0,
+        1,
+        "share/week",
+        "Share of the gap to `endogenous_team` a community organization refills each week from "
+        "its community's active volunteers not in a team.",
+        ASSUMPTION,
+        plausible=(0.005, 0.05),
+    )
 
 
 class VolunteerParams(Section):
@@ -671,6 +878,56 @@ class VolunteerParams(Section):
         "Active volunteers trained to skill 1 at start.",
         ASSUMPTION,
         plausible=(0.0, 0.3),
+    )
+    max_active_share: float = P(
+        0.10,
+        0.001,
+        1,
+        "share of residents",
+        "Saturation: every flow of new active volunteers (everyday recruitment, mobilization, "
+        "leaders, project teams, incubated organizations) falls as (1 - active / (this x "
+        "residents)) in its community.",
+        ASSUMPTION + " (docs/sources.md: registered 13.5% nationally, 22% in Wuhan)",
+        plausible=(0.05, 0.2),
+    )
+    deregistration_annual: float = P(
+        0.10,
+        0,
+        1,
+        "share/year",
+        "Yearly chance that a lapsed (registered, inactive) volunteer leaves the register "
+        "(moves away, the record is cleaned).",
+        ASSUMPTION,
+        plausible=(0.02, 0.2),
+    )
+    motivation_effect: float = P(
+        1.0,
+        0,
+        1.9,
+        "ratio",
+        "Motivation m (0-1, from residents' ratings when volunteer evaluation is on) scales "
+        "weekly participation by 1 + effect x (m - 0.5) and the dropout hazard by "
+        "1 - effect x (m - 0.5).",
+        ASSUMPTION,
+        plausible=(0.0, 1.5),
+    )
+    leader_exit_annual: float = P(
+        0.10,
+        0,
+        1,
+        "share/year",
+        "Yearly chance that a resident leader (骨干) stops leading.",
+        ASSUMPTION,
+        plausible=(0.05, 0.2),
+    )
+    leaders_max_per_1000: float = P(
+        5.0,
+        0.1,
+        1000,
+        "per 1,000 residents",
+        "Most resident leaders a community holds: social workers cultivate new ones only below it.",
+        ASSUMPTION,
+        plausible=(3, 10),
     )
 
 

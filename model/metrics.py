@@ -53,6 +53,7 @@ SERIES = (
     "sw_sessions",
     "sw_open_cases",
     "so_count",
+    "community_orgs",
     "referrals",
     "joint_meeting_resolutions",
     "gov_spending_total",
@@ -161,7 +162,9 @@ class Recorder:
             & (nt.t_start[sl] > 0)
         )
         d["sw_open_cases"][w] = open_cases / n_sw if n_sw else np.nan
-        d["so_count"][w] = len(m.organizations)
+        orgs = m.organizations.operating()
+        d["so_count"][w] = len(orgs)
+        d["community_orgs"][w] = sum(o.org_kind == "endogenous" for o in orgs)
         d["referrals"][w] = desk.week_referrals
         d["joint_meeting_resolutions"][w] = (
             int((nt.flags[met] & F_ESCALATED).astype(bool).sum()) if len(met) else 0
@@ -283,7 +286,7 @@ class Recorder:
         out["timebank_liability_yuan"] = out["timebank_balance"] * tb.price
         out["so_count"] = float(len(m.organizations))
         out["community_orgs_per_community"] = float(
-            sum(o.org_kind == "endogenous" for o in m.organizations) / p.street.n_communities
+            d["community_orgs"][post].mean() / p.street.n_communities
         )
         out["sw_count"] = float(d["sw_count"][post].mean())
         util = d["sw_utilization"][post]

@@ -190,7 +190,7 @@ class NeedType(Section):
         1,
         20_000,
         "hours",
-        "Mean patience before the resident gives up (exponential).",
+        "Mean patience before the resident gives up (`service.patience_dist`).",
         ASSUMPTION,
     )
     hidden: float = P(
@@ -262,24 +262,38 @@ def _need(
     )
 
 
+CASE_SESSIONS = 3.0
+"""Mean sessions of a professional (level-2) case: intake, sessions, closing (assumption,
+range 2-6): at weekly sessions a case stays open about three weeks, so a social worker holds
+about 10 open cases (docs/validation.md, patterns P3-P4)."""
+COMPLEX_SHARE = 0.2
+"""Share of professional cases that are complex: they need a social worker, an organization and
+volunteers together (the joint meeting's cases; assumption, range 0-0.3)."""
+
+
 def default_needs() -> dict[str, NeedType]:
-    """The default need catalog (rates are assumptions sized so a 50,000-resident street raises
-    about 600 needs a week; see docs/ODD.md, Input)."""
+    """The default need catalog (rates are assumptions; see docs/ODD.md, Input).
+
+    Life care of the elderly is sized on the disabled and semi-disabled elderly: 18.3% of people
+    aged 60+ (docs/sources.md) with about 0.55 visits a week each (assumption) is about 100
+    needs per 1,000 elderly a week, tuned to the pattern that more than half of their care
+    needs are not fully met. Patience means (gamma, shape 2) are weeks for chronic and
+    professional needs."""
     return {
         "life_care": _need(
             "生活照料",
             0,
             2.0,
-            96,
+            168,
             0.05,
             "care",
-            {"elderly": 16, "disabled": 12, "low_income": 3, "general": 0.3},
+            {"elderly": 100, "disabled": 12, "low_income": 3, "general": 0.3},
         ),
         "psych_counselling": _need(
             "心理疏导",
             2,
             1.5,
-            504,
+            1008,
             0.6,
             "professional",
             {
@@ -290,12 +304,14 @@ def default_needs() -> dict[str, NeedType]:
                 "low_income": 3,
                 "general": 0.4,
             },
+            sessions=CASE_SESSIONS,
+            complex_share=COMPLEX_SHARE,
         ),
         "emotional_comfort": _need(
             "精神抚慰",
             1,
             1.5,
-            336,
+            504,
             0.5,
             "care",
             {"elderly": 6, "disabled": 4, "low_income": 2, "general": 0.2},
@@ -304,43 +320,55 @@ def default_needs() -> dict[str, NeedType]:
             "关系调适",
             2,
             2.0,
-            504,
+            1008,
             0.4,
             "professional",
             {"elderly": 1, "minor": 1.5, "migrant": 1, "low_income": 2, "general": 0.4},
+            sessions=CASE_SESSIONS,
+            complex_share=COMPLEX_SHARE,
         ),
         "community_integration": _need(
             "社区融入",
             1,
             2.0,
-            672,
+            1344,
             0.3,
             "care",
             {"minor": 2, "migrant": 4, "disabled": 2, "general": 0.2},
         ),
         "employment_guidance": _need(
-            "就业辅导", 1, 2.0, 336, 0.1, "care", {"migrant": 4, "low_income": 6, "disabled": 2}
+            "就业辅导", 1, 2.0, 672, 0.1, "care", {"migrant": 4, "low_income": 6, "disabled": 2}
         ),
         "policy_consultation": _need(
             "政策咨询",
             1,
             1.0,
-            168,
+            336,
             0.05,
             "care",
             {"elderly": 2, "migrant": 2, "low_income": 6, "disabled": 3, "general": 0.4},
         ),
         "rehabilitation": _need(
-            "社区康复", 2, 2.0, 336, 0.1, "professional", {"elderly": 3, "disabled": 10}
+            "社区康复",
+            2,
+            2.0,
+            672,
+            0.1,
+            "professional",
+            {"elderly": 3, "disabled": 10},
+            sessions=CASE_SESSIONS,
+            complex_share=COMPLEX_SHARE,
         ),
         "community_correction": _need(
             "社区矫正",
             2,
             2.0,
-            168,
+            336,
             0.0,
             "professional",
             {"migrant": 0.3, "low_income": 0.5, "general": 0.2},
+            sessions=CASE_SESSIONS,
+            complex_share=COMPLEX_SHARE,
         ),
         "culture_sports": _need(
             "文体活动",
@@ -376,7 +404,7 @@ class ServiceParams(Section):
         plausible=(0.2, 1),
     )
     patience_dist: Literal["exponential", "gamma", "fixed", "none"] = Field(
-        "exponential",
+        "gamma",
         description="Patience distribution around each need type's mean ('gamma': shape "
         "`patience_shape`; 'none': residents never give up).",
     )
@@ -407,7 +435,7 @@ class ServiceParams(Section):
         "drawn exponential around it ('exponential').",
     )
     min_shift_left_hours: float = P(
-        0.0,
+        1.0,
         0,
         24,
         "hours",
@@ -417,7 +445,7 @@ class ServiceParams(Section):
         plausible=(0.0, 1.5),
     )
     outcome: Literal["resolution", "service"] = Field(
-        "service",
+        "resolution",
         description="What counts as a met need: 'resolution' (a need served to its last "
         "session is resolved with a chance that depends on the provider's quality and level, "
         "a team and complexity; unresolved needs may come back) or 'service' (every need "
@@ -574,13 +602,16 @@ class ServiceParams(Section):
 
 class ProviderParams(Section):
     sw_per_10k: float = P(
-        6.6,
+        3.0,
         0,
         100,
         "per 10,000 residents",
-        "Certified social workers living or working in the street (labour pool).",
-        "docs/sources.md: 931k certified SWs in 2022, about 6.6 per 10,000",
-        plausible=(2, 20),
+        "Working social workers available to the street per 10,000 residents (the labour "
+        "pool): certified 6.6 per 10,000 nationally x about 26% working in the sector (1.4), "
+        "up to Shenzhen's whole sector (5.5); 3.0 is about their geometric middle.",
+        "docs/sources.md: 931k certified SWs in 2022 (6.6 per 10,000); Shenzhen 2023: 9,693 "
+        "working of 36,874 certified, about 5.5 per 10,000",
+        plausible=(1, 5.5),
     )
     sw_hours: float = P(
         40.0,
@@ -593,13 +624,15 @@ class ProviderParams(Section):
         plausible=(37, 46),
     )
     sw_admin_share: float = P(
-        0.3,
+        0.45,
         0,
         0.95,
         "share",
-        "Share of a social worker's hours lost to administration.",
-        ASSUMPTION,
-        plausible=(0.1, 0.6),
+        "Share of a social worker's (and paid staff's) hours spent on administration and "
+        "meetings, not on service.",
+        "docs/sources.md: English social workers spent 35% of their time on administration and "
+        "12% in meetings (no Chinese time-use figure)",
+        plausible=(0.3, 0.6),
     )
     sw_salary: float = P(
         80_000.0,
@@ -619,12 +652,12 @@ class ProviderParams(Section):
         plausible=(36000, 70000),
     )
     cw_per_community: float = P(
-        5.1,
+        5.5,
         0,
         100,
         "workers",
         "Community workers (residents' committee members) per community.",
-        "docs/sources.md: 96,693 committees, about 5.1 members each (2014)",
+        "docs/sources.md: 616,000 members of 113,000 residents' committees, about 5.5 each (2020)",
     )
     cw_hours: float = P(
         40.0,
@@ -663,13 +696,14 @@ class ProviderParams(Section):
         plausible=(1, 10),
     )
     endogenous_orgs_per_community: float = P(
-        1.0,
+        2.8,
         0,
         50,
         "organizations",
         "Community social organizations (内生性) per community at start.",
-        ASSUMPTION + " (MCA: >1.75 million nationally, about 3 per community)",
-        plausible=(0.5, 5),
+        "docs/sources.md: more than 1.75 million community social organizations for about "
+        "615,000 committees, about 2.8 per community (2022)",
+        plausible=(1.5, 5),
     )
     embedded_core_sw: int = P(
         2,
@@ -708,21 +742,21 @@ class ProviderParams(Section):
         plausible=(3, 30),
     )
     donations: float = P(
-        500.0,
+        100.0,
         0,
         1e7,
         "yuan/week",
         "Donations and fees an organization raises per week.",
-        ASSUMPTION,
-        plausible=(0.0, 3000),
+        ASSUMPTION + " (docs/sources.md: a community charity fund holds 20,000-80,000 yuan in all)",
+        plausible=(0.0, 1000),
     )
     activity_cost: float = P(
-        150.0,
+        100.0,
         0,
         1e6,
         "yuan/week",
         "Running cost of a community social organization (activities, materials).",
-        ASSUMPTION,
+        ASSUMPTION + " (runs on its donations)",
         plausible=(50, 500),
     )
     closure_weeks: int = P(
@@ -835,13 +869,15 @@ class VolunteerParams(Section):
         "docs/sources.md (design): 1-4 h",
     )
     participation: float = P(
-        0.15,
+        0.09,
         0.001,
         1,
         "probability/week",
-        "Chance an active volunteer serves in a given week.",
-        "Calibrated to docs/sources.md: 4.2-13 hours per registered volunteer per year",
-        plausible=(0.05, 0.5),
+        "Chance an active volunteer serves in a given week (before motivation and the "
+        "time-bank subsidy).",
+        ASSUMPTION + " (tuned to 4.2-6.4 hours served per registered volunteer a year, "
+        "docs/sources.md, with volunteers busy most of their duty time)",
+        plausible=(0.05, 0.2),
     )
     retention_annual: float = P(
         0.65,

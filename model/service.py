@@ -679,6 +679,7 @@ class ServiceDesk:
                 nt.community[ids].tolist(),
                 nt.hours[ids].tolist(),
                 nt.flags[ids].tolist(),
+                nt.sessions[ids].tolist(),
             )
         )
         self._live.update(zip(ids.tolist(), recs, strict=True))
@@ -693,8 +694,9 @@ class ServiceDesk:
                 yield env.timeout(t - env.now)
             post(rec)
 
-    def post(self, rec: _Need, to_street: bool = False) -> None:
-        """A need reaches the providers in its scope: an idle provider takes it, or it queues."""
+    def post(self, rec: _Need, to_street: bool = False, first: bool = False) -> None:
+        """A need reaches the providers in its scope: an idle provider takes it, or it queues.
+        `first`: it goes to the head of its queue (a case's next session: an appointment)."""
         now = self.env.now
         if rec.deadline <= now:
             self._abandon(rec, rec.deadline)
@@ -716,8 +718,9 @@ class ServiceDesk:
         code = (self.street if street else c) * 3 + level
         nt.status[nid] = WAITING
         nt.queue[nid] = code
-        # A redemption jumps its own community's queue; the street's only with portable credits.
-        if rec.flags & F_REDEEM and (not street or self.volunteers.time_bank.portable):
+        # A case's next session and a redemption jump the queue (a redemption only its own
+        # community's queue, or the street's with portable credits).
+        if first or (rec.flags & F_REDEEM and (not street or self.volunteers.time_bank.portable)):
             self.queues[code].appendleft(rec)
         else:
             self.queues[code].append(rec)
@@ -1009,7 +1012,8 @@ class ServiceDesk:
             self.volunteers.time_bank.redeem(int(nt.resident[nid]), float(nt.hours[nid]), s)
 
     def _next_session(self, rec: _Need, now: float, gap: float) -> None:
-        """The case's next session reaches the desk `gap` hours from now; it drops out if that
+        """The case's next session reaches the desk `gap` hours from now, at the head of its
+        queue (an appointment: open cases come before new intakes); it drops out if that
         session has not started `followup_patience_hours` after."""
         nt = self.needs
         nid = rec.nid
@@ -1018,7 +1022,9 @@ class ServiceDesk:
         nt.t_post[nid] = rec.t_post
         nt.deadline[nid] = rec.deadline
         street = bool(rec.flags & (F_ESCALATED | F_JOINT))  # cases the street took on stay there
-        self.env.timeout(gap).callbacks.append(lambda _ev: self.post(rec, to_street=street))
+        self.env.timeout(gap).callbacks.append(
+            lambda _ev: self.post(rec, to_street=street, first=True)
+        )
 
     def _assisted(self, v: Provider) -> None:
         """A volunteer finished assisting a social worker: hours credited, a chance to learn."""

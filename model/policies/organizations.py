@@ -211,13 +211,14 @@ class PurchaseParams(PolicyParams):
         plausible=(0.5, 0.9),
     )
     assessment_noise: float = P(
-        0.1,
+        0.25,
         0,
         1,
         "0-1",
-        "Noise of the buyer's guess of an organization's quality.",
+        "Noise of the buyer's guess of an organization's quality (without published ratings "
+        "the buyer knows it poorly).",
         ASSUMPTION,
-        plausible=(0.05, 0.2),
+        plausible=(0.1, 0.4),
     )
     max_projects: int = P(
         4,
@@ -570,7 +571,7 @@ class EvaluationParams(PolicyParams):
         plausible=(0.2, 0.5),
     )
     score_offset: float = P(
-        14.0,
+        13.0,
         0,
         100,
         "points",

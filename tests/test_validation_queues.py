@@ -205,3 +205,31 @@ def test_validate_model_command(monkeypatch, capsys):
     )
     assert seen["settings"].root_seed == 5 and seen["settings"].queue_reps == v.FULL.queue_reps
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_validate_model_writes_its_table_between_markers(monkeypatch, tmp_path):
+    """`--markdown FILE` replaces only the text between the markers; a file without them is
+    refused with exit 2 before anything runs."""
+    from experiments.interfaces.cli import main
+
+    rows = [Row("patterns", "P1 a band", 3.0, 2.5, 2.0, True, "band [1, 5]; source")]
+    calls = []
+    monkeypatch.setattr(v, "run_all", lambda settings, groups: calls.append(groups) or rows)
+    doc = tmp_path / "validation.md"
+    doc.write_text(
+        "before\n<!-- validation-table:start (generated) -->\nold\n<!-- validation-table:end -->\n"
+        "after\n",
+        encoding="utf-8",
+    )
+    assert (
+        main(["validate-model", "--only", "patterns", "--workers", "1", "--markdown", str(doc)])
+        == 0
+    )
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
+    assert "| patterns | P1 a band |" in text and "1 of 1 checks pass" in text
+    bare = tmp_path / "bare.md"
+    bare.write_text("no markers\n", encoding="utf-8")
+    n = len(calls)
+    assert main(["validate-model", "--only", "patterns", "--markdown", str(bare)]) == 2
+    assert len(calls) == n and bare.read_text(encoding="utf-8") == "no markers\n"

@@ -26,6 +26,7 @@ COMMANDS = (
     "sensitivity",
     "optimize",
     "validate_model",
+    "levers",
 )
 
 

@@ -272,7 +272,7 @@ def as_records(runs: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
 
 def _pt(metric: str) -> bool:
     """Metrics shown in percentage points (shares and rates)."""
-    return metric.endswith(("_rate", "_share", "satisfaction", "_annual")) or metric in (
+    return metric.endswith(("_rate", "_share", "satisfaction", "_annual", "_gap")) or metric in (
         NSR,
         "professional_needs_satisfaction",
     )

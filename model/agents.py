@@ -73,12 +73,16 @@ class Provider(mesa.Agent):
         self.assist_nid = -1  # the need it assists
         self.idle_since = 0.0  # when it last became free
         self.pending_shift = -1  # a volunteer's shift this week, until it starts (service desk)
+        self.assist_used = 0.0  # a volunteer's hours of planned assists this week (service desk)
+        self.away_week = -1  # a week in which it spends `away_hours` away from service
+        self.away_hours = 0.0  # (a joint meeting: docs/ODD.md)
 
     def week_shifts(self, week: int) -> list[tuple[float, float]]:
         """Daily shifts (start, end) of paid staff in `week`: `days` a week from the shift start
-        hour, `weekly_hours / days` long each."""
+        hour, `weekly_hours / days` long each (less the hours it is away that week)."""
         days = self.days
-        length = self.weekly_hours / days
+        hours = self.weekly_hours - (self.away_hours if self.away_week == week else 0.0)
+        length = hours / days
         if length <= 0:
             return []
         hour = self.model.p.service.shift_start_hour
@@ -147,9 +151,13 @@ class Volunteer(Provider):
         self.resident = int(resident)
         self.record_hours = 0.0
         self.stars = 0
-        self.motivation = 0.5
         self.since_week = model.week
         self.team: SocialOrganization | None = None
+
+    @property
+    def motivation(self) -> float:
+        """Motivation (0-1; 0.5 until residents' ratings move it), kept on the resident."""
+        return float(self.model.residents.vol_motivation[self.resident])
 
     def week_shifts(self, week: int) -> list[tuple[float, float]]:
         """Volunteers have no fixed shifts: the desk draws them for the whole roster at once."""
@@ -185,8 +193,10 @@ class Contract:
     month_hours: float = 0.0
     quality_sum: float = 0.0
     served: int = 0
+    resolved: int = 0
     staff: list = field(default_factory=list)
     score: float | None = None
+    terminated: bool = False
 
 
 class SocialOrganization(mesa.Agent):
@@ -208,6 +218,7 @@ class SocialOrganization(mesa.Agent):
         self.team: list[Volunteer] = []
         self.contracts: list[Contract] = []
         self.weeks_negative = 0
+        self.weeks_small = 0  # weeks in a row with a volunteer team below the minimum
         self.closed = False
         self.barred_year = -1
         self.bonus_year = -1
@@ -231,6 +242,11 @@ class SocialOrganization(mesa.Agent):
         if not self.staff:
             return 0.7
         return sum(s.quality for s in self.staff) / len(self.staff)
+
+    def receive(self, amount: float) -> None:
+        """Income (contract instalments, time-bank backstop, outside income) reaches it."""
+        self.funds += amount
+        self.income_total += amount
 
     def weekly_cost(self) -> float:
         """A week's wages of its staff, plus the activity cost of a community organization."""

@@ -15,7 +15,19 @@ import numpy as np
 import pandas as pd
 
 from model.agents import WEEK, Kind
-from model.needs import ABANDONED, F_DISCOVERED, F_ESCALATED, F_HIDDEN, MET
+from model.needs import (
+    ABANDONED,
+    F_COMPLEX,
+    F_DISCOVERED,
+    F_ESCALATED,
+    F_HIDDEN,
+    F_JOINT,
+    F_RESOLVED,
+    F_RETURNED,
+    IN_SERVICE,
+    MET,
+    WAITING,
+)
 from model.params import CHANNELS, GROUPS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,6 +38,7 @@ SERIES = (
     "needs_met",
     "needs_abandoned",
     "needs_pending",
+    "needs_resolved",
     "need_satisfaction_rate",
     "mean_wait_hours",
     "active_volunteers",
@@ -35,7 +48,12 @@ SERIES = (
     "volunteer_dropouts",
     "sw_count",
     "sw_utilization",
+    "sw_duty_hours",
+    "sw_overtime_hours",
+    "sw_sessions",
+    "sw_open_cases",
     "so_count",
+    "community_orgs",
     "referrals",
     "joint_meeting_resolutions",
     "gov_spending_total",
@@ -105,7 +123,9 @@ class Recorder:
         d["needs_arisen"][w] = arisen
         d["needs_met"][w] = len(met)
         d["needs_abandoned"][w] = len(ab)
-        d["needs_pending"][w] = np.count_nonzero(nt.status[lo : nt.n] < MET)  # open needs
+        st_open = nt.status[lo : nt.n]
+        d["needs_pending"][w] = np.count_nonzero(st_open < MET)  # open needs
+        d["needs_resolved"][w] = np.count_nonzero(nt.flags[met] & F_RESOLVED) if len(met) else 0
         self.cum["arisen"] += arisen
         self.cum["met"] += len(met)
         self.cum["abandoned"] += len(ab)
@@ -129,12 +149,28 @@ class Recorder:
         self._prev_active = active
         d["volunteer_hours"][w] = desk.week_vol_hours
         d["volunteer_duty_hours"][w] = desk.week_shift[Kind.VOLUNTEER]
-        d["sw_count"][w] = m.workforce.sw_employed()
-        shift = desk.week_shift[Kind.SOCIAL_WORKER]
+        n_sw = m.workforce.sw_employed()
+        d["sw_count"][w] = n_sw
+        shift = desk.week_shift[Kind.SOCIAL_WORKER]  # scheduled plus overtime
         d["sw_utilization"][w] = (
             min(1.0, desk.week_busy[Kind.SOCIAL_WORKER] / shift) if shift > 0 else np.nan
         )
-        d["so_count"][w] = len(m.organizations)
+        d["sw_duty_hours"][w] = shift
+        d["sw_overtime_hours"][w] = desk.week_overtime[Kind.SOCIAL_WORKER]
+        d["sw_sessions"][w] = desk.week_sessions[Kind.SOCIAL_WORKER]
+        # Open professional cases: level-2 needs whose first session began and that are not
+        # closed (in a session, between sessions, or waiting for the next one), per SW.
+        sl = slice(lo, nt.n)
+        open_cases = np.count_nonzero(
+            (nt.level[sl] == 2)
+            & (st_open >= WAITING)
+            & (st_open <= IN_SERVICE)
+            & (nt.t_start[sl] > 0)
+        )
+        d["sw_open_cases"][w] = open_cases / n_sw if n_sw else np.nan
+        orgs = m.organizations.operating()
+        d["so_count"][w] = len(orgs)
+        d["community_orgs"][w] = sum(o.org_kind == "endogenous" for o in orgs)
         d["referrals"][w] = desk.week_referrals
         d["joint_meeting_resolutions"][w] = (
             int((nt.flags[met] & F_ESCALATED).astype(bool).sum()) if len(met) else 0
@@ -235,11 +271,23 @@ class Recorder:
             else float("nan"),
             "service_quality_mean": float(nt.quality[met_ids].mean()) if n_met else float("nan"),
         }
+        fl = nt.flags[cohort]
+        resolved = (fl & F_RESOLVED > 0) & (st == MET)
+        out["needs_served"] = float(n_met)
+        out["needs_resolved"] = float(resolved.sum())
+        out["resolution_rate"] = float(resolved.sum()) / n_met if n_met else float("nan")
+        out["needs_returned_share"] = (
+            float((fl & F_RETURNED > 0).mean()) if arisen else float("nan")
+        )
+        cx = fl & F_COMPLEX > 0
+        out["complex_resolved_share"] = float(resolved[cx].mean()) if cx.any() else float("nan")
+        out["joint_cases"] = float((fl & F_JOINT > 0).sum())
         lvl2 = nt.level[cohort] == 2
         out["professional_needs_satisfaction"] = (
             float(sat_all[lvl2].mean()) if lvl2.any() else float("nan")
         )
-        fl = nt.flags[cohort]
+        care = ~m.catalog.professional[nt.ntype[cohort]]
+        out["care_needs_satisfaction"] = float(sat_all[care].mean()) if care.any() else float("nan")
         hid = (fl & F_HIDDEN).astype(bool)
         out["hidden_discovered_share"] = (
             float((fl[hid] & F_DISCOVERED).astype(bool).mean()) if hid.any() else float("nan")
@@ -294,9 +342,32 @@ class Recorder:
         out["timebank_balance"] = float(tb.balance.sum())
         out["timebank_liability_yuan"] = out["timebank_balance"] * tb.price
         out["so_count"] = float(len(m.organizations))
+        out["community_orgs_per_community"] = float(
+            d["community_orgs"][post].mean() / p.street.n_communities
+        )
         out["sw_count"] = float(d["sw_count"][post].mean())
         util = d["sw_utilization"][post]
         out["sw_utilization"] = float(np.nanmean(util)) if np.isfinite(util).any() else float("nan")
+        duty = float(d["sw_duty_hours"][post].sum())
+        over = float(d["sw_overtime_hours"][post].sum())
+        out["sw_overtime_share"] = over / (duty - over) if duty > over else float("nan")
+        sw_years = out["sw_count"] * years
+        out["sw_contacts_per_sw_year"] = (
+            float(d["sw_sessions"][post].sum()) / sw_years if sw_years > 0 else float("nan")
+        )
+        cases = d["sw_open_cases"][post]
+        out["sw_open_cases"] = (
+            float(np.nanmean(cases)) if np.isfinite(cases).any() else float("nan")
+        )
+        cons = [c for c in m.organizations.contract_history if c.start_week >= w0]
+        served = sum(c.served for c in cons)
+        out["contract_resolution_rate"] = (
+            sum(c.resolved for c in cons) / served if served else float("nan")
+        )
+        act_skill = m.residents.vol_skill[m.residents.vol_state == 2]
+        out["volunteer_skill1_share"] = (
+            float((act_skill >= 1).mean()) if len(act_skill) else float("nan")
+        )
         out["referrals"] = float(d["referrals"][post].sum())
         out["joint_meeting_resolutions"] = float(
             (nt.flags[met_ids] & F_ESCALATED).astype(bool).sum()
@@ -416,6 +487,10 @@ def check_invariants(model: LinkageModel, summary: dict[str, float] | None = Non
     out.extend(model.charity.ledger_errors(rec.data if full else None))
     for k in (
         "need_satisfaction_rate",
+        "resolution_rate",
+        "contract_resolution_rate",
+        "care_needs_satisfaction",
+        "professional_needs_satisfaction",
         "needs_met_rate",
         "professional_match_rate",
         "sw_utilization",

@@ -156,6 +156,7 @@ class LinkageModel(mesa.Model):
         self.workforce.staff_communities(rng)
         self.organizations.found_initial(rng)
         self.volunteers.enrol_initial(rng)
+        self.organizations.recruit_initial_teams()
         self.policies = build_policies(p.policies)
         for pol in self.policies:
             pol.initialize(self)
@@ -207,14 +208,16 @@ class LinkageModel(mesa.Model):
         self.env.run(until=(week + 1) * WEEK)
         self.phase_log.append("service")
         # 7. close_week: overdue needs abandoned, trust moves with the week's outcomes, dormant
-        #    credits expire, block-grant staff are paid, organizations close their books, the
-        #    week is recorded and the weekly counters start again.
+        #    credits expire, block-grant staff are paid, organizations close their books and
+        #    keep up their teams (or exit), the week is recorded and the weekly counters start
+        #    again.
         self.desk.expire(self.population.abandon_overdue(week))
         met, abandoned = self.desk.outcomes()
         self.population.apply_outcomes(met, abandoned)
         self.volunteers.time_bank.expire_dormant(week)
         self.workforce.pay_block_staff(self.gov)
         self.organizations.close_books()
+        self.organizations.upkeep(week)
         self.recorder.record_week(met, abandoned)
         if (week + 1) % 52 == 0:
             self.gov.close_year()  # unspent money is returned

@@ -3,6 +3,11 @@
 A need has a type, a required skill level, service hours, a patience deadline, and may be hidden
 until discovered. Its status moves HIDDEN/HELD -> WAITING -> IN_SERVICE -> MET, or ends ABANDONED
 when the deadline passes first; needs still open at the end of the run are pending.
+
+A need is a case of one or more sessions (`sessions`, drawn when it arises): between two sessions
+it stays IN_SERVICE (an open case) and waits again for its next session. A met need (MET: served
+to its last session) is resolved or not (flag F_RESOLVED, model.service); an unresolved one may
+come back for one more session first (F_RETURNED).
 """
 
 from __future__ import annotations
@@ -21,14 +26,18 @@ if TYPE_CHECKING:  # pragma: no cover
 HIDDEN, HELD, WAITING, IN_SERVICE, MET, ABANDONED = 0, 1, 2, 3, 4, 5
 OPEN_STATUSES = (HIDDEN, HELD, WAITING, IN_SERVICE)
 
-# Flag bits (uint8).
+# Flag bits (uint16).
 F_REFERRED = 1  # moved to the street-wide queue by a referral link
-F_ESCALATED = 2  # reassigned by a joint meeting
+F_ESCALATED = 2  # moved to the street-wide queue by a joint meeting (no adequate provider at home)
 F_REDEEM = 4  # the resident pays with time-bank credits
 F_CODELIVERED = 8  # a volunteer assisted a social worker
 F_BELOW = 16  # served by a provider below the required level
 F_DISCOVERED = 32  # was hidden, then discovered
 F_HIDDEN = 64  # arose hidden
+F_RESOLVED = 128  # served to its last session and resolved
+F_COMPLEX = 256  # needs a social worker, an organization and volunteers together
+F_JOINT = 512  # taken on as a joint case by the joint meeting
+F_RETURNED = 1024  # came back unresolved for one more session
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,8 @@ class Catalog:
     venue: np.ndarray  # bool [K]
     venue_hours: np.ndarray  # float [K] venue hours one need uses
     rates: np.ndarray  # float [G, K] needs per resident per week
+    sessions: np.ndarray  # float [K] mean sessions of one case
+    complex_share: np.ndarray  # float [K] share of these needs that are complex
 
     @classmethod
     def from_params(cls, p: Params) -> Catalog:
@@ -69,6 +80,8 @@ class Catalog:
             venue=venue,
             venue_hours=np.where(venue, hours / size, 0.0),
             rates=rates,
+            sessions=np.array([t.sessions for t in nt], dtype=float),
+            complex_share=np.array([t.complex_share for t in nt], dtype=float),
         )
 
 
@@ -90,7 +103,9 @@ class NeedTable:
         "t_end": np.float64,
         "quality": np.float64,
         "skill": np.int8,
-        "flags": np.uint8,
+        "flags": np.uint16,
+        "sessions": np.int16,  # sessions still to serve (a case is one or more sessions)
+        "attempts": np.int8,  # times it came back unresolved
         "provider_kind": np.int8,
         "queue": np.int32,
     }

@@ -158,6 +158,15 @@ class StreetParams(Section):
         ASSUMPTION,
         plausible=(0.02, 0.15),
     )
+    trust_loss_unresolved: float = P(
+        0.03,
+        0,
+        1,
+        "per need",
+        "Trust lost when a need is served but not resolved (`service.outcome` 'resolution').",
+        ASSUMPTION,
+        plausible=(0.0, 0.08),
+    )
     communities: dict[str, CommunitySpec] | None = Field(
         None,
         description="Optional per-community table (model/community_table.py), keyed by "
@@ -232,7 +241,7 @@ class NeedType(Section):
         1,
         20_000,
         "hours",
-        "Mean patience before the resident gives up (exponential).",
+        "Mean patience before the resident gives up (`service.patience_dist`).",
         ASSUMPTION,
     )
     hidden: float = P(
@@ -245,6 +254,25 @@ class NeedType(Section):
     venue: bool = Field(False, description="A group activity that needs venue hours.")
     rates: dict[str, float] = Field(
         default_factory=dict, description="Needs per 1,000 residents per week, by group."
+    )
+    sessions: float = P(
+        1.0,
+        1,
+        50,
+        "sessions",
+        "Mean sessions of one case: 1 + Poisson(mean - 1), each of the need's service hours, "
+        "`service.session_gap_hours` apart.",
+        ASSUMPTION + " (professional casework: intake, sessions, closing; range 2-6 for level 2)",
+    )
+    complex_share: float = P(
+        0.0,
+        0,
+        1,
+        "share",
+        "Share of these needs that are complex: they need a social worker, an organization and "
+        "volunteers together, and one provider alone resolves them with "
+        "`service.complex_penalty` x the usual chance (the joint meeting's cases).",
+        ASSUMPTION + " (range 0-0.3 for level 2)",
     )
 
     @model_validator(mode="after")
@@ -268,6 +296,8 @@ def _need(
     area: str,
     rates: dict[str, float],
     venue: bool = False,
+    sessions: float = 1.0,
+    complex_share: float = 0.0,
 ) -> NeedType:
     return NeedType(
         label_zh=zh,
@@ -278,27 +308,43 @@ def _need(
         area=area,
         rates=rates,
         venue=venue,
+        sessions=sessions,
+        complex_share=complex_share,
     )
 
 
+CASE_SESSIONS = 3.0
+"""Mean sessions of a professional (level-2) case: intake, sessions, closing (assumption,
+range 2-6): at weekly sessions a case stays open about three weeks, so a social worker holds
+about 10 open cases (docs/validation.md, patterns P3-P4)."""
+COMPLEX_SHARE = 0.2
+"""Share of professional cases that are complex: they need a social worker, an organization and
+volunteers together (the joint meeting's cases; assumption, range 0-0.3)."""
+
+
 def default_needs() -> dict[str, NeedType]:
-    """The default need catalog (rates are assumptions sized so a 50,000-resident street raises
-    about 600 needs a week; see docs/ODD.md, Input)."""
+    """The default need catalog (rates are assumptions; see docs/ODD.md, Input).
+
+    Life care of the elderly is sized on the disabled and semi-disabled elderly: 18.3% of people
+    aged 60+ (docs/sources.md) with about 0.55 visits a week each (assumption) is about 100
+    needs per 1,000 elderly a week, tuned to the pattern that more than half of their care
+    needs are not fully met. Patience means (gamma, shape 2) are weeks for chronic and
+    professional needs."""
     return {
         "life_care": _need(
             "生活照料",
             0,
             2.0,
-            96,
+            168,
             0.05,
             "care",
-            {"elderly": 16, "disabled": 12, "low_income": 3, "general": 0.3},
+            {"elderly": 100, "disabled": 12, "low_income": 3, "general": 0.3},
         ),
         "psych_counselling": _need(
             "心理疏导",
             2,
             1.5,
-            504,
+            1008,
             0.6,
             "professional",
             {
@@ -309,12 +355,14 @@ def default_needs() -> dict[str, NeedType]:
                 "low_income": 3,
                 "general": 0.4,
             },
+            sessions=CASE_SESSIONS,
+            complex_share=COMPLEX_SHARE,
         ),
         "emotional_comfort": _need(
             "精神抚慰",
             1,
             1.5,
-            336,
+            504,
             0.5,
             "care",
             {"elderly": 6, "disabled": 4, "low_income": 2, "general": 0.2},
@@ -323,43 +371,55 @@ def default_needs() -> dict[str, NeedType]:
             "关系调适",
             2,
             2.0,
-            504,
+            1008,
             0.4,
             "professional",
             {"elderly": 1, "minor": 1.5, "migrant": 1, "low_income": 2, "general": 0.4},
+            sessions=CASE_SESSIONS,
+            complex_share=COMPLEX_SHARE,
         ),
         "community_integration": _need(
             "社区融入",
             1,
             2.0,
-            672,
+            1344,
             0.3,
             "care",
             {"minor": 2, "migrant": 4, "disabled": 2, "general": 0.2},
         ),
         "employment_guidance": _need(
-            "就业辅导", 1, 2.0, 336, 0.1, "care", {"migrant": 4, "low_income": 6, "disabled": 2}
+            "就业辅导", 1, 2.0, 672, 0.1, "care", {"migrant": 4, "low_income": 6, "disabled": 2}
         ),
         "policy_consultation": _need(
             "政策咨询",
             1,
             1.0,
-            168,
+            336,
             0.05,
             "care",
             {"elderly": 2, "migrant": 2, "low_income": 6, "disabled": 3, "general": 0.4},
         ),
         "rehabilitation": _need(
-            "社区康复", 2, 2.0, 336, 0.1, "professional", {"elderly": 3, "disabled": 10}
+            "社区康复",
+            2,
+            2.0,
+            672,
+            0.1,
+            "professional",
+            {"elderly": 3, "disabled": 10},
+            sessions=CASE_SESSIONS,
+            complex_share=COMPLEX_SHARE,
         ),
         "community_correction": _need(
             "社区矫正",
             2,
             2.0,
-            168,
+            336,
             0.0,
             "professional",
             {"migrant": 0.3, "low_income": 0.5, "general": 0.2},
+            sessions=CASE_SESSIONS,
+            complex_share=COMPLEX_SHARE,
         ),
         "culture_sports": _need(
             "文体活动",
@@ -394,18 +454,130 @@ class ServiceParams(Section):
         ASSUMPTION,
         plausible=(0.2, 1),
     )
-    patience_dist: Literal["exponential", "fixed", "none"] = Field(
-        "exponential",
-        description="Patience distribution around each need type's mean ('none': residents never give up).",
+    patience_dist: Literal["exponential", "gamma", "fixed", "none"] = Field(
+        "gamma",
+        description="Patience distribution around each need type's mean ('gamma': shape "
+        "`patience_shape`; 'none': residents never give up).",
+    )
+    patience_shape: float = P(
+        2.0,
+        0.5,
+        20,
+        "shape",
+        "Shape of gamma-distributed patience (1 is exponential; larger puts less mass near zero).",
+        ASSUMPTION,
+        plausible=(1, 4),
     )
     matching_delay_hours: float = P(
         48.0,
         0,
         1000,
         "hours",
-        "Delay before a need reaches providers without the information platform (word of mouth, the residents' committee).",
+        "Delay before a need reaches providers without the information platform (word of "
+        "mouth, the residents' committee's next service day). No source: an explicit "
+        "uncertainty (a community worker's next service day at 1-5 service days a week is "
+        "17-84 h away on average).",
         ASSUMPTION,
         plausible=(12, 120),
+    )
+    matching_delay_dist: Literal["fixed", "exponential"] = Field(
+        "fixed",
+        description="The intake delay of each need: the mean for every need ('fixed'), or "
+        "drawn exponential around it ('exponential').",
+    )
+    min_shift_left_hours: float = P(
+        1.0,
+        0,
+        24,
+        "hours",
+        "A provider starts a session only with at least this much of its shift left (what "
+        "still overruns the shift counts as overtime, i.e. duty time).",
+        ASSUMPTION,
+        plausible=(0.0, 1.5),
+    )
+    outcome: Literal["resolution", "service"] = Field(
+        "resolution",
+        description="What counts as a met need: 'resolution' (a need served to its last "
+        "session is resolved with a chance that depends on the provider's quality and level, "
+        "a team and complexity; unresolved needs may come back) or 'service' (every need "
+        "served counts, at `below_level_quality` when served below its level).",
+    )
+    resolve_base: float = P(
+        0.75,
+        0,
+        1,
+        "probability",
+        "Chance that a need served at its level by a provider of mean quality is resolved.",
+        ASSUMPTION + " (no published outcome rate; tuned to the elderly care-unmet pattern)",
+        plausible=(0.6, 0.9),
+    )
+    quality_elasticity: float = P(
+        1.0,
+        0,
+        5,
+        "ratio",
+        "The resolution chance scales as (quality / quality_mean) ** elasticity.",
+        ASSUMPTION,
+        plausible=(0.5, 2),
+    )
+    team_bonus: float = P(
+        0.15,
+        0,
+        2,
+        "share",
+        "Resolution chance x (1 + bonus) for a team: a volunteer assisted the social worker, or "
+        "a joint case.",
+        ASSUMPTION,
+        plausible=(0.0, 0.3),
+    )
+    complex_penalty: float = P(
+        0.4,
+        0,
+        1,
+        "multiplier",
+        "Resolution chance of a complex need served by one provider alone (not a joint case), x.",
+        ASSUMPTION,
+        plausible=(0.2, 0.7),
+    )
+    return_share: float = P(
+        0.5,
+        0,
+        1,
+        "probability",
+        "Chance that an unresolved need comes back for one more session (otherwise it ends "
+        "served but unresolved).",
+        ASSUMPTION,
+        plausible=(0.2, 0.8),
+    )
+    max_returns: int = P(
+        1, 0, 10, "times", "Most times one need comes back.", ASSUMPTION, plausible=(0, 2)
+    )
+    return_delay_hours: float = P(
+        336.0,
+        0,
+        10_000,
+        "hours",
+        "Time after an unresolved service until the need comes back.",
+        ASSUMPTION,
+        plausible=(168, 1000),
+    )
+    session_gap_hours: float = P(
+        168.0,
+        0,
+        5000,
+        "hours",
+        "Time between two sessions of a case (weekly sessions).",
+        ASSUMPTION,
+        plausible=(72, 336),
+    )
+    followup_patience_hours: float = P(
+        336.0,
+        1,
+        20_000,
+        "hours",
+        "A case drops out when its next session has not started within this time.",
+        ASSUMPTION,
+        plausible=(168, 672),
     )
     below_level_quality: float = P(
         0.4,
@@ -481,13 +653,16 @@ class ServiceParams(Section):
 
 class ProviderParams(Section):
     sw_per_10k: float = P(
-        6.6,
+        3.0,
         0,
         100,
         "per 10,000 residents",
-        "Certified social workers living or working in the street (labour pool).",
-        "docs/sources.md: 931k certified SWs in 2022, about 6.6 per 10,000",
-        plausible=(2, 20),
+        "Working social workers available to the street per 10,000 residents (the labour "
+        "pool): certified 6.6 per 10,000 nationally x about 26% working in the sector (1.4), "
+        "up to Shenzhen's whole sector (5.5); 3.0 is about their geometric middle.",
+        "docs/sources.md: 931k certified SWs in 2022 (6.6 per 10,000); Shenzhen 2023: 9,693 "
+        "working of 36,874 certified, about 5.5 per 10,000",
+        plausible=(1, 5.5),
     )
     sw_hours: float = P(
         40.0,
@@ -500,13 +675,15 @@ class ProviderParams(Section):
         plausible=(37, 46),
     )
     sw_admin_share: float = P(
-        0.3,
+        0.45,
         0,
         0.95,
         "share",
-        "Share of a social worker's hours lost to administration.",
-        ASSUMPTION,
-        plausible=(0.1, 0.6),
+        "Share of a social worker's (and paid staff's) hours spent on administration and "
+        "meetings, not on service.",
+        "docs/sources.md: English social workers spent 35% of their time on administration and "
+        "12% in meetings (no Chinese time-use figure)",
+        plausible=(0.3, 0.6),
     )
     sw_salary: float = P(
         80_000.0,
@@ -526,12 +703,12 @@ class ProviderParams(Section):
         plausible=(36000, 70000),
     )
     cw_per_community: float = P(
-        5.1,
+        5.5,
         0,
         100,
         "workers",
         "Community workers (residents' committee members) per community.",
-        "docs/sources.md: 96,693 committees, about 5.1 members each (2014)",
+        "docs/sources.md: 616,000 members of 113,000 residents' committees, about 5.5 each (2020)",
     )
     cw_hours: float = P(
         40.0,
@@ -570,13 +747,14 @@ class ProviderParams(Section):
         plausible=(1, 10),
     )
     endogenous_orgs_per_community: float = P(
-        1.0,
+        2.8,
         0,
         50,
         "organizations",
         "Community social organizations (内生性) per community at start.",
-        ASSUMPTION + " (MCA: >1.75 million nationally, about 3 per community)",
-        plausible=(0.5, 5),
+        "docs/sources.md: more than 1.75 million community social organizations for about "
+        "615,000 committees, about 2.8 per community (2022)",
+        plausible=(1.5, 5),
     )
     embedded_core_sw: int = P(
         2,
@@ -615,21 +793,21 @@ class ProviderParams(Section):
         plausible=(3, 30),
     )
     donations: float = P(
-        500.0,
+        100.0,
         0,
         1e7,
         "yuan/week",
         "Donations and fees an organization raises per week.",
-        ASSUMPTION,
-        plausible=(0.0, 3000),
+        ASSUMPTION + " (docs/sources.md: a community charity fund holds 20,000-80,000 yuan in all)",
+        plausible=(0.0, 1000),
     )
     activity_cost: float = P(
-        150.0,
+        100.0,
         0,
         1e6,
         "yuan/week",
         "Running cost of a community social organization (activities, materials).",
-        ASSUMPTION,
+        ASSUMPTION + " (runs on its donations)",
         plausible=(50, 500),
     )
     closure_weeks: int = P(
@@ -640,6 +818,69 @@ class ProviderParams(Section):
         "An organization closes after this many weeks with negative funds.",
         ASSUMPTION,
         plausible=(4, 26),
+    )
+    endogenous_wage_factor: float = P(
+        1.0,
+        0.1,
+        2,
+        "ratio",
+        "A community organization pays its hired staff this share of `staff_salary` (and prices "
+        "its bids from the same wage).",
+        ASSUMPTION + " (no source for a lower wage)",
+        plausible=(0.7, 1),
+    )
+    agency_outside_income: float = P(
+        150_000.0,
+        0,
+        1e9,
+        "yuan/year per agency",
+        "Income of an embedded social-work agency from outside the street's budget (district "
+        "or provincial station programmes, other contracts, foundations): it keeps the agency's "
+        "core social workers employed without a street contract.",
+        "docs/sources.md: a street social-work station costs about 146,000-150,000 yuan a year "
+        "(national average; Guangdong 双百), paid from district or provincial funds",
+        plausible=(0.0, 300000),
+    )
+    org_capacity_per_community: float = P(
+        10.0,
+        1,
+        1000,
+        "organizations",
+        "Carrying capacity: founding of community organizations slows as (1 - organizations / "
+        "capacity) in their community and stops at it.",
+        ASSUMPTION + " (docs/sources.md: policy target at least 10 per urban community; "
+        "Wuhan 2023 about 7.5)",
+        plausible=(5, 15),
+    )
+    org_exit_annual: float = P(
+        0.05,
+        0,
+        1,
+        "share/year",
+        "Yearly exit hazard of a community organization without a contract (besides "
+        "bankruptcy and a team too small).",
+        ASSUMPTION + " (docs/sources.md: the national stock falls about 1%/yr net with "
+        "50,000-80,000 new a year; forced exits about 0.5%/yr)",
+        plausible=(0.02, 0.1),
+    )
+    org_min_team: int = P(
+        3,
+        0,
+        100,
+        "volunteers",
+        "A community organization whose volunteer team stays below this for 26 weeks dissolves.",
+        ASSUMPTION,
+        plausible=(0, 5),
+    )
+    team_refill_rate: float = P(
+        0.02,
+        0,
+        1,
+        "share/week",
+        "Share of the gap to `endogenous_team` a community organization refills each week from "
+        "its community's active volunteers not in a team.",
+        ASSUMPTION,
+        plausible=(0.005, 0.05),
     )
 
 
@@ -679,13 +920,15 @@ class VolunteerParams(Section):
         "docs/sources.md (design): 1-4 h",
     )
     participation: float = P(
-        0.15,
+        0.09,
         0.001,
         1,
         "probability/week",
-        "Chance an active volunteer serves in a given week.",
-        "Calibrated to docs/sources.md: 4.2-13 hours per registered volunteer per year",
-        plausible=(0.05, 0.5),
+        "Chance an active volunteer serves in a given week (before motivation and the "
+        "time-bank subsidy).",
+        ASSUMPTION + " (tuned to 4.2-6.4 hours served per registered volunteer a year, "
+        "docs/sources.md, with volunteers busy most of their duty time)",
+        plausible=(0.05, 0.2),
     )
     retention_annual: float = P(
         0.65,
@@ -722,6 +965,56 @@ class VolunteerParams(Section):
         "Active volunteers trained to skill 1 at start.",
         ASSUMPTION,
         plausible=(0.0, 0.3),
+    )
+    max_active_share: float = P(
+        0.10,
+        0.001,
+        1,
+        "share of residents",
+        "Saturation: every flow of new active volunteers (everyday recruitment, mobilization, "
+        "leaders, project teams, incubated organizations) falls as (1 - active / (this x "
+        "residents)) in its community.",
+        ASSUMPTION + " (docs/sources.md: registered 13.5% nationally, 22% in Wuhan)",
+        plausible=(0.05, 0.2),
+    )
+    deregistration_annual: float = P(
+        0.10,
+        0,
+        1,
+        "share/year",
+        "Yearly chance that a lapsed (registered, inactive) volunteer leaves the register "
+        "(moves away, the record is cleaned).",
+        ASSUMPTION,
+        plausible=(0.02, 0.2),
+    )
+    motivation_effect: float = P(
+        1.0,
+        0,
+        1.9,
+        "ratio",
+        "Motivation m (0-1, from residents' ratings when volunteer evaluation is on) scales "
+        "weekly participation by 1 + effect x (m - 0.5) and the dropout hazard by "
+        "1 - effect x (m - 0.5).",
+        ASSUMPTION,
+        plausible=(0.0, 1.5),
+    )
+    leader_exit_annual: float = P(
+        0.10,
+        0,
+        1,
+        "share/year",
+        "Yearly chance that a resident leader (骨干) stops leading.",
+        ASSUMPTION,
+        plausible=(0.05, 0.2),
+    )
+    leaders_max_per_1000: float = P(
+        5.0,
+        0.1,
+        1000,
+        "per 1,000 residents",
+        "Most resident leaders a community holds: social workers cultivate new ones only below it.",
+        ASSUMPTION,
+        plausible=(3, 10),
     )
 
 

@@ -3,11 +3,13 @@
 Owns:
 - the communities (Mesa agents `Community`: size, venue hours, their workers' lists);
 - need arrival: each week's new needs (counts by group and type, residents, raise times,
-  patience, service hours, hidden or visible, paid with credit or not), written to the need table;
+  patience, service hours, sessions of the case, complex or not, hidden or visible, paid with
+  credit or not, the intake delay), written to the need table;
 - discovery of hidden needs (a base chance, plus what policies add: the platform's standing
   extra and social workers' outreach surveys), and venue slots for group activities;
 - the close of a need's life on the residents' side: overdue needs abandoned at their deadlines,
-  satisfaction of met needs, and trust moving with the week's outcomes.
+  satisfaction of met needs (resolved or not), and trust moving with the week's outcomes;
+- resident leaders' turnover (they stop leading) and how many more a community can hold.
 
 The resident arrays themselves (`model.residents.Residents`) and the need table
 (`model.needs.NeedTable`) are the model's shared tables: this subsystem raises needs into the
@@ -16,13 +18,24 @@ table, the service desk serves them, the recorder counts them.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from model.agents import WEEK, Community
-from model.needs import ABANDONED, F_DISCOVERED, F_HIDDEN, F_REDEEM, HELD, HIDDEN, WAITING
+from model.needs import (
+    ABANDONED,
+    F_COMPLEX,
+    F_DISCOVERED,
+    F_HIDDEN,
+    F_REDEEM,
+    F_RESOLVED,
+    HELD,
+    HIDDEN,
+    WAITING,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.needs import Catalog, NeedTable
@@ -108,8 +121,25 @@ class Population:
 
     # ------------------------------------------------------------------ the week
     def age(self, week: int) -> None:
-        """Everyone ages a week; trust relaxes to its starting mean; yearly group moves."""
+        """Everyone ages a week; trust relaxes to its starting mean; yearly group moves; resident
+        leaders stop leading with the weekly hazard of `volunteers.leader_exit_annual`."""
         self.residents.weekly_update(week)
+        annual = self.p.volunteers.leader_exit_annual
+        if annual > 0:
+            res = self.residents
+            lead = np.flatnonzero(res.leader)
+            if len(lead):
+                p_out = -math.expm1(math.log1p(-min(annual, 0.999)) / 52.0)
+                rng = self.streams.weekly("leader_exits", week)
+                res.leader[lead[rng.random(len(lead)) < p_out]] = False
+
+    def leader_room(self) -> np.ndarray:
+        """Per community, how many more resident leaders it can hold
+        (`volunteers.leaders_max_per_1000`)."""
+        res = self.residents
+        cap = np.floor(self.p.volunteers.leaders_max_per_1000 * res.community_sizes() / 1000.0)
+        have = np.bincount(res.community[res.leader], minlength=res.n_communities)
+        return np.maximum(0, cap - have).astype(np.int64)
 
     def raise_needs(self, week: int, matching_delay: float) -> np.ndarray:
         """The week's new needs, discovery of hidden needs and venue slots.
@@ -133,6 +163,9 @@ class Population:
         pat = cat.patience[types]
         if p.service.patience_dist == "exponential":
             patience = rng.exponential(pat)
+        elif p.service.patience_dist == "gamma":
+            k = p.service.patience_shape
+            patience = rng.gamma(k, pat / k)
         elif p.service.patience_dist == "fixed":
             patience = pat.astype(float)
             rng.random(m)  # keep the stream aligned across patience choices
@@ -156,9 +189,13 @@ class Population:
         hidden = rng.random(m) < cat.hidden[types]
         venue = cat.venue[types]
         status = np.where(hidden, HIDDEN, HELD).astype(np.int8)
-        t_post = np.where(hidden | venue, np.inf, t_raise + matching_delay)
-        flags = np.where(hidden, F_HIDDEN, 0).astype(np.uint8)
+        t_post = np.where(hidden | venue, np.inf, t_raise + self._intake(week, m, matching_delay))
+        flags = np.where(hidden, F_HIDDEN, 0).astype(np.uint16)
         flags[self.time_bank.will_redeem(rids, hours, rng)] |= F_REDEEM
+        # Cases: sessions and complexity, from their own stream (the needs stream stays aligned).
+        crng = self.streams.weekly("cases", week)
+        sessions = 1 + crng.poisson(np.maximum(0.0, cat.sessions[types] - 1.0))
+        flags[crng.random(m) < cat.complex_share[types]] |= F_COMPLEX
         nt.add(
             ntype=types,
             level=cat.level[types],
@@ -171,6 +208,7 @@ class Population:
             hours=hours,
             status=status,
             flags=flags,
+            sessions=sessions,
         )
         self.arisen_week = m
         # Discovery of hidden needs; venue slots; then everything due this week.
@@ -186,14 +224,22 @@ class Population:
                 nt.status[found] = HELD
                 nt.flags[found] |= F_DISCOVERED
                 when = np.maximum(nt.t_raise[found], t0 + rng.random(len(found)) * WEEK)
-                nt.t_post[found] = when + matching_delay
+                nt.t_post[found] = when + self._intake(week, len(found), matching_delay, 1)
         if cat.venue.any():
-            self._venue_slots(lo, t0, rng, matching_delay)
+            self._venue_slots(lo, t0, rng, week, matching_delay)
         st_all = nt.status[lo : nt.n]
         return lo + np.flatnonzero((st_all == HELD) & (nt.t_post[lo : nt.n] < t0 + WEEK))
 
+    def _intake(self, week: int, n: int, mean: float, site: int = 0) -> float | np.ndarray:
+        """Hours from a need being expressed to reaching providers, for `n` needs: the mean
+        (`service.matching_delay_dist` 'fixed'), or exponential draws around it from a weekly
+        stream of their own (one per call site, so other draws do not shift)."""
+        if self.p.service.matching_delay_dist == "fixed" or mean <= 0:
+            return mean
+        return self.streams.weekly(f"intake_{site}", week).exponential(mean, n)
+
     def _venue_slots(
-        self, lo: int, t0: float, rng: np.random.Generator, matching_delay: float
+        self, lo: int, t0: float, rng: np.random.Generator, week: int, matching_delay: float
     ) -> None:
         """Group activities wait for venue hours of their community (first come, first served)."""
         nt = self.needs
@@ -214,7 +260,7 @@ class Population:
         ok = ids[within <= cap]
         if len(ok):
             when = np.maximum(nt.t_raise[ok], t0 + rng.random(len(ok)) * WEEK * 0.5)
-            nt.t_post[ok] = when + matching_delay
+            nt.t_post[ok] = when + self._intake(week, len(ok), matching_delay, 2)
 
     def abandon_overdue(self, week: int) -> np.ndarray:
         """Needs still open and not in service whose deadline passed this week are abandoned at
@@ -233,20 +279,28 @@ class Population:
         return over
 
     def satisfaction_of(self, ids: np.ndarray) -> np.ndarray:
-        """Satisfaction of met needs: 1 at or above the required level, lower below it."""
+        """Satisfaction of met needs. With `service.outcome` 'resolution': 1 when resolved, 0
+        when served but unresolved. With 'service': 1 at or above the required level,
+        `below_level_quality` below it."""
         if not len(ids):
             return np.zeros(0)
+        if self.p.service.outcome == "resolution":
+            return ((self.needs.flags[ids] & F_RESOLVED) > 0).astype(float)
         below = self.needs.skill[ids] < self.needs.level[ids]
         return np.where(below, self.p.service.below_level_quality, 1.0)
 
     def apply_outcomes(self, met: np.ndarray, abandoned: np.ndarray) -> None:
-        """Trust moves up with the week's met needs (times satisfaction) and down with its
-        abandoned ones."""
+        """Trust moves with the week's outcomes: up by `trust_gain` x satisfaction for a met
+        need (with 'resolution': up for a resolved one, down by `trust_loss_unresolved` for one
+        served but unresolved), down by `trust_loss` for an abandoned one."""
         nt = self.needs
-        self.residents.apply_outcomes(
-            nt.resident[met],
-            self.satisfaction_of(met),
-            nt.resident[abandoned],
-            self.p.street.trust_gain,
-            self.p.street.trust_loss,
+        st = self.p.street
+        sat = self.satisfaction_of(met)
+        if self.p.service.outcome == "resolution":
+            met_change = np.where(sat > 0, st.trust_gain, -st.trust_loss_unresolved)
+        else:
+            met_change = st.trust_gain * sat
+        self.residents.move_trust(
+            np.concatenate([nt.resident[met], nt.resident[abandoned]]),
+            np.concatenate([met_change, np.full(len(abandoned), -st.trust_loss)]),
         )

@@ -75,6 +75,7 @@ class Residents:
         self.vol_skill = np.zeros(n, dtype=np.int8)
         self.vol_hours = np.zeros(n, dtype=np.float64)  # service record (hours, cumulative)
         self.supervised = np.zeros(n, dtype=bool)  # in a team supervised by a social worker
+        self.vol_motivation = np.full(n, 0.5, dtype=np.float32)  # moved by residents' ratings
         # Resident leaders (居民骨干): about 1 per 1,000 residents at start (assumption, 0.5-3).
         self.leader = rng.random(n) < 0.001 * self.vol_propensity / 0.2
         self._rebuild_index()
@@ -128,19 +129,16 @@ class Residents:
             if moved:
                 self._rebuild_index()
 
-    def apply_outcomes(
-        self, met_res: np.ndarray, met_q: np.ndarray, ab_res: np.ndarray, gain: float, loss: float
-    ) -> None:
-        """Trust moves up with needs met (times quality) and down with needs abandoned (summed per
-        resident over the week's outcomes; only the residents concerned are touched)."""
-        who = np.concatenate([met_res, ab_res]).astype(np.int64)
+    def move_trust(self, who: np.ndarray, change: np.ndarray) -> None:
+        """Trust moves by `change` for each resident in `who` (summed per resident over the
+        week's outcomes; only the residents concerned are touched), clipped to [0, 1]."""
+        who = np.asarray(who).astype(np.int64)
         if not len(who):
             return
-        change = np.concatenate(
-            [gain * np.asarray(met_q, dtype=np.float64), np.full(len(ab_res), -loss)]
-        )
         touched, inverse = np.unique(who, return_inverse=True)
-        delta = np.bincount(inverse, weights=change, minlength=len(touched))
+        delta = np.bincount(
+            inverse, weights=np.asarray(change, dtype=np.float64), minlength=len(touched)
+        )
         self.trust[touched] = np.clip(self.trust[touched] + delta, 0, 1)
 
     def add_trust(self, per_community: np.ndarray) -> None:

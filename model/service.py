@@ -64,15 +64,20 @@ from model.needs import (
     ABANDONED,
     F_BELOW,
     F_CODELIVERED,
+    F_COMPLEX,
     F_ESCALATED,
+    F_JOINT,
     F_REDEEM,
     F_REFERRED,
+    F_RESOLVED,
+    F_RETURNED,
     HELD,
     IN_SERVICE,
     MET,
     WAITING,
     NeedTable,
 )
+from model.streams import UniformBuffer
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.params import ServiceParams
@@ -95,10 +100,22 @@ class _Need:
 
     `code` is the queue the need is waiting in (-1: not waiting). Queues are cleaned lazily: an
     entry whose record says another queue (moved by a referral or a joint meeting) or -1 (served
-    or abandoned) is dropped when it reaches the head.
+    or abandoned) is dropped when it reaches the head. `sessions` counts the sessions still to
+    serve; `started` tells whether the first one has begun.
     """
 
-    __slots__ = ("code", "community", "deadline", "flags", "hours", "level", "nid", "t_post")
+    __slots__ = (
+        "code",
+        "community",
+        "deadline",
+        "flags",
+        "hours",
+        "level",
+        "nid",
+        "sessions",
+        "started",
+        "t_post",
+    )
 
     def __init__(
         self,
@@ -109,8 +126,11 @@ class _Need:
         community: int,
         hours: float,
         flags: int,
+        sessions: int = 1,
     ) -> None:
         self.nid = nid
+        self.sessions = sessions
+        self.started = False
         self.t_post = t_post
         self.deadline = deadline
         self.level = level
@@ -174,7 +194,9 @@ class ServiceDesk:
         self.record_priority = False
         self.codelivery_share = 0.0
         self.codelivery_learn = 0.0
+        self.codelivery_planned = False
         self.matching_delay = p.matching_delay_hours
+        self.min_left = p.min_shift_left_hours
         self.fallback_wait = p.fallback_wait_hours
         self.below_quality = p.below_level_quality
         self.sw_takes_level0 = p.sw_takes_level0
@@ -218,6 +240,25 @@ class ServiceDesk:
         self._noise: list[float] = []
         self._refill_noise()
         self._rng_learn = streams.get("learning")
+        # Cases and their outcomes (docs/ODD.md, 7.2): resolution draws come from their own
+        # stream, in blocks.
+        self.resolution = p.outcome == "resolution"
+        self.resolve_base = p.resolve_base
+        self._q_scale = 1.0 / max(0.05, p.quality_mean)  # quality relative to the mean
+        self.q_elast = p.quality_elasticity
+        self.team_bonus = p.team_bonus
+        self.complex_penalty = p.complex_penalty
+        self.return_share = p.return_share
+        self.max_returns = p.max_returns
+        self.return_delay = p.return_delay_hours
+        self.session_gap = p.session_gap_hours
+        self.followup_patience = p.followup_patience_hours
+        self._resolve = UniformBuffer(streams.get("resolution"))
+        # Planned co-delivery: per community, this week's volunteers in a random order, and the
+        # first of them who may still have pledged hours left.
+        self._streams = streams
+        self._assist_pool: list[list[Provider]] = [[] for _ in range(nc)]
+        self._assist_i = [0] * nc
         # Weekly accumulators (reset by the model each week).
         self.reset_week()
         self.env.process(self._planner())
@@ -241,11 +282,14 @@ class ServiceDesk:
         """Whether volunteers with stars get priority in matching."""
         self.record_priority = on
 
-    def enable_codelivery(self, share: float, learn: float) -> None:
+    def enable_codelivery(self, share: float, learn: float, planned: bool = False) -> None:
         """A volunteer assists social workers on professional cases, taking over `share` of
-        the hours; a skill-0 assistant learns (reaches skill 1) with chance `learn`."""
+        the hours; a skill-0 assistant learns (reaches skill 1) with chance `learn`. `planned`:
+        when no volunteer of the community is idle on shift, one with pledged hours left this
+        week comes for the session (off-shift assist hours count as duty)."""
         self.codelivery_share = share
         self.codelivery_learn = learn
+        self.codelivery_planned = planned
 
     # ------------------------------------------------------------------ the week
     def outcomes(self) -> tuple[np.ndarray, np.ndarray]:
@@ -268,9 +312,13 @@ class ServiceDesk:
                     ]
                     heapify(live)
                     heap[:] = live  # in place: `_skill_pools` holds the same lists
-        # Python lists, not numpy: they are updated once per service (indexed by Kind).
+        # Python lists, not numpy: they are updated once per service (indexed by Kind). Duty
+        # time (`week_shift`) includes overtime: sessions that ran past a shift's end, and
+        # planned assists off shift.
         self.week_busy = [0.0, 0.0, 0.0, 0.0]
         self.week_shift = [0.0, 0.0, 0.0, 0.0]
+        self.week_overtime = [0.0, 0.0, 0.0, 0.0]
+        self.week_sessions = [0, 0, 0, 0]
         self.week_referrals = 0
         self.week_vol_hours = 0.0
         self.met_ids: list[int] = []
@@ -363,9 +411,10 @@ class ServiceDesk:
         """The first provider of an idle pool who is still idle and on shift (stale entries are
         dropped on the way)."""
         heap = self.idle[row]
+        until = now + self.min_left
         while heap:
             _, _, _, token, s = heappop(heap)
-            if s.token == token and s.parked and s.shift_end > now:
+            if s.token == token and s.parked and s.shift_end > until:
                 return s
         return None
 
@@ -391,11 +440,12 @@ class ServiceDesk:
         pool heads (each pool a heap, so the street's first is the least of their firsts; entries
         are unique by their sequence number, so the order is total)."""
         best = best_heap = None
+        until = now + self.min_left
         for heap in self._skill_pools[skill]:
             while heap:
                 e = heap[0]
                 s = e[4]
-                if s.token == e[3] and s.parked and s.shift_end > now:
+                if s.token == e[3] and s.parked and s.shift_end > until:
                     if best is None or e < best:
                         best, best_heap = e, heap
                     break
@@ -467,6 +517,22 @@ class ServiceDesk:
         for k in byclass:
             if self._nhot[k]:
                 self._heat(k)
+        if self.codelivery_planned:
+            self._plan_assists(week)
+
+    def _plan_assists(self, week: int) -> None:
+        """Planned co-delivery: this week's volunteers of each community, in a random order
+        (their own weekly stream), are who a social worker can call on to assist."""
+        pools: list[list[Provider]] = [[] for _ in range(self.nc)]
+        for v in self._volunteers:
+            v.assist_used = 0.0
+            pools[v.community].append(v)
+        rng = self._streams.weekly("assists", week)
+        for c, pool in enumerate(pools):
+            if len(pool) > 1:
+                pools[c] = [pool[i] for i in rng.permutation(len(pool)).tolist()]
+        self._assist_pool = pools
+        self._assist_i = [0] * self.nc
 
     def _catch_up(self, now: float) -> None:
         """Start every volunteer shift due by `now`, in order of start. Exact: a shift started
@@ -557,8 +623,9 @@ class ServiceDesk:
 
     def _work(self, s: Provider, now: float, since: float) -> None:
         """A provider who is free takes the next need it may serve, or waits parked (in the idle
-        pools, as idle since `since`, while its shift lasts; off duty after it)."""
-        if now < s.shift_end:
+        pools, as idle since `since`, while its shift lasts; off duty after it). It starts no
+        session in the last `min_shift_left_hours` of its shift."""
+        if now + self.min_left < s.shift_end:
             rec = self.pull(s, now)
             if rec is not None:
                 self._start(s, rec, now)
@@ -612,6 +679,7 @@ class ServiceDesk:
                 nt.community[ids].tolist(),
                 nt.hours[ids].tolist(),
                 nt.flags[ids].tolist(),
+                nt.sessions[ids].tolist(),
             )
         )
         self._live.update(zip(ids.tolist(), recs, strict=True))
@@ -626,8 +694,9 @@ class ServiceDesk:
                 yield env.timeout(t - env.now)
             post(rec)
 
-    def post(self, rec: _Need, to_street: bool = False) -> None:
-        """A need reaches the providers in its scope: an idle provider takes it, or it queues."""
+    def post(self, rec: _Need, to_street: bool = False, first: bool = False) -> None:
+        """A need reaches the providers in its scope: an idle provider takes it, or it queues.
+        `first`: it goes to the head of its queue (a case's next session: an appointment)."""
         now = self.env.now
         if rec.deadline <= now:
             self._abandon(rec, rec.deadline)
@@ -649,7 +718,9 @@ class ServiceDesk:
         code = (self.street if street else c) * 3 + level
         nt.status[nid] = WAITING
         nt.queue[nid] = code
-        if rec.flags & F_REDEEM:
+        # A case's next session and a redemption jump the queue (a redemption only its own
+        # community's queue, or the street's with portable credits).
+        if first or (rec.flags & F_REDEEM and (not street or self.volunteers.time_bank.portable)):
             self.queues[code].appendleft(rec)
         else:
             self.queues[code].append(rec)
@@ -661,6 +732,28 @@ class ServiceDesk:
         rec.flags |= F_ESCALATED
         self.needs.flags[nid] = rec.flags
         self.post(rec, to_street=True)
+
+    def take_joint_cases(self, limit: int) -> list[int]:
+        """Joint meeting: the oldest complex needs waiting or in an open case (up to `limit`)
+        become joint cases (a social worker, an organization and volunteers together: no
+        complexity penalty, the team bonus); those waiting in a community queue move to the
+        street queue. Returns their ids."""
+        nt = self.needs
+        cands = [
+            r
+            for r in self._live.values()
+            if r.flags & F_COMPLEX and not r.flags & F_JOINT and nt.status[r.nid] >= WAITING
+        ]
+        cands.sort(key=lambda r: (nt.t_raise[r.nid], r.nid))
+        taken = []
+        s3 = self.street * 3
+        for r in cands[:limit]:
+            r.flags |= F_JOINT
+            nt.flags[r.nid] = r.flags
+            taken.append(r.nid)
+            if 0 <= r.code < s3:
+                self.post(r, to_street=True)
+        return taken
 
     def expire(self, ids: np.ndarray) -> None:
         """The weekly sweep abandoned these needs at their deadlines: forget their records."""
@@ -688,7 +781,13 @@ class ServiceDesk:
 
     def pull(self, s: Provider, now: float) -> _Need | None:
         """The next need for a free provider: own level first, oldest of its community and street
-        queues; after a long wait, a need above its level (referred on when linkage allows)."""
+        queues; after a long wait, a need one level above its own.
+
+        The fallback (`fallback_wait_hours`): the oldest need one level up in its community that
+        has waited that long goes, when a referral link exists, to an adequate provider idle
+        anywhere in the street; with none idle (or no referral link) this provider serves it now,
+        below its level. A need referred to the street queue may likewise be served below level
+        once it has waited that long there."""
         c3 = s.community * 3
         s3 = self.street * 3
         queues = self.queues
@@ -714,11 +813,22 @@ class ServiceDesk:
                     a.flags |= F_REFERRED
                     nt.flags[a.nid] = a.flags
                     self.week_referrals += 1
-                    self.post(a, to_street=True)
-                    continue
+                    other = self._find_idle(a.community, a.level, True, now)
+                    if other is not None:
+                        self._start(other, a, now)
+                        continue
                 a.flags |= F_BELOW
                 nt.flags[a.nid] = a.flags
                 return a
+            if self.referrals:
+                code = s3 + s.skill + 1
+                if queues[code]:
+                    a = self._head(code, now)
+                    if a is not None and now - a.t_post >= self.fallback_wait:
+                        queues[code].popleft()
+                        a.flags |= F_BELOW
+                        nt.flags[a.nid] = a.flags
+                        return a
         return None
 
     # ------------------------------------------------------------------ the provider process
@@ -744,12 +854,15 @@ class ServiceDesk:
 
     # ------------------------------------------------------------------ service
     def _start(self, s: Provider, rec: _Need, now: float) -> None:
-        """`s` starts serving `rec` now; its process resumes when the service ends."""
+        """`s` starts a session of `rec` now; its process resumes when the session ends. The part
+        of a session that runs past the shift's end is overtime: duty time of its kind."""
         nt = self.needs
         nid = rec.nid
         s.parked = False
         nt.status[nid] = IN_SERVICE
-        nt.t_start[nid] = now
+        if not rec.started:
+            rec.started = True
+            nt.t_start[nid] = now
         if rec.code >= 0:
             nt.queue[nid] = -1
             self._set_code(rec, -1)
@@ -758,16 +871,53 @@ class ServiceDesk:
             if now >= self._vdue:
                 self._catch_up(now)
             v = self._pop_idle(s.community * 3 + 1, now) or self._pop_idle(s.community * 3 + 0, now)
+            share = hours * self.codelivery_share
+            if v is None and self.codelivery_planned:
+                v = self._planned_assistant(s.community, share)
             if v is not None:
                 v.parked = False
-                v.assist_hours = hours * self.codelivery_share
+                v.assist_hours = share
                 v.assist_nid = nid
-                self._fire(v.wake, ASSIST, v.assist_hours)
+                self._overtime(v, now, share)
+                self._fire(v.wake, ASSIST, share)
                 rec.flags |= F_CODELIVERED
                 nt.flags[nid] = rec.flags
                 hours *= 1.0 - self.codelivery_share
         s.service_hours = hours
+        self._overtime(s, now, hours)
         self._fire(s.wake, rec, hours)
+
+    def _overtime(self, s: Provider, now: float, hours: float) -> None:
+        """Count the hours of a session (or an assist) past the provider's shift end as duty."""
+        over = now + hours - (s.shift_end if s.shift_end > now else now)
+        if over > 0:
+            kind = s.kind
+            self.week_shift[kind] += over
+            self.week_overtime[kind] += over
+
+    def _planned_assistant(self, c: int, hours: float) -> Provider | None:
+        """Planned co-delivery: the first volunteer of community `c` in this week's random order
+        who is not serving now, has no shift still to start this week, and has `hours` of its
+        pledged weekly hours left for assists.
+        Volunteers whose pledge is used up are passed for the rest of the week."""
+        pool = self._assist_pool[c]
+        i = self._assist_i[c]
+        n = len(pool)
+        while i < n and (not pool[i].on_roster or pool[i].assist_used >= pool[i].weekly_hours):
+            i += 1
+        self._assist_i[c] = i
+        for j in range(i, n):
+            v = pool[j]
+            if (
+                v.parked
+                and v.pending_shift < 0  # a shift not started yet is booked already
+                and v.on_roster
+                and v.assist_used + hours <= v.weekly_hours
+            ):
+                v.assist_used += hours
+                v.token += 1  # its idle-pool entries are stale now
+                return v
+        return None
 
     def _refill_noise(self) -> None:
         """Draw the next block of rating noise from the 'ratings' stream."""
@@ -775,14 +925,23 @@ class ServiceDesk:
         self._noise_i = 0
 
     def _finish(self, s: Provider, rec: _Need) -> None:
-        """`s` finished serving `rec`: the need is met, rated, and counted everywhere."""
+        """`s` finished a session of `rec`: rated, counted, and the case goes on or ends.
+
+        After a session that is not the case's last, the need stays in service (an open case)
+        and comes back to the desk `session_gap_hours` later for its next session. After the
+        last, with `service.outcome` 'resolution', it is resolved with probability
+        resolve_base x (quality / quality_mean) ** quality_elasticity, x (1 + team_bonus) for a
+        team (co-delivered or joint case), x complex_penalty for a complex need served alone;
+        quality is the provider's, times `below_level_quality` below the need's level. An
+        unresolved need comes back once more (at most `max_returns` times) with probability
+        `return_share`, `return_delay_hours` later; otherwise it ends met but unresolved.
+        """
         nt = self.needs
         nid = rec.nid
         dur = s.service_hours
         skill = s.skill
         kind = s.kind  # an IntEnum: indexes lists and numpy arrays as its int
-        nt.status[nid] = MET
-        nt.t_end[nid] = self.env.now
+        now = self.env.now
         nt.skill[nid] = skill
         nt.provider_kind[nid] = kind
         q = s.quality
@@ -791,30 +950,81 @@ class ServiceDesk:
             nt.flags[nid] = rec.flags
             q *= self.below_quality
         nt.quality[nid] = q
-        del self._live[nid]
+        last = rec.sessions <= 1
+        decided = resolved = False
+        if last and self.resolution:
+            ratio = q * self._q_scale
+            p = self.resolve_base * (ratio if self.q_elast == 1.0 else ratio**self.q_elast)
+            flags = rec.flags
+            if flags & (F_CODELIVERED | F_JOINT):
+                p *= 1.0 + self.team_bonus
+            if flags & F_COMPLEX and not flags & F_JOINT:
+                p *= self.complex_penalty
+            decided = True
+            resolved = self._resolve.random() < p
+            if (
+                not resolved
+                and nt.attempts[nid] < self.max_returns
+                and self._resolve.random() < self.return_share
+            ):
+                nt.attempts[nid] += 1
+                rec.flags |= F_RETURNED
+                nt.flags[nid] = rec.flags
+                rec.sessions = 2  # one more session, after the return delay
+                last = False
+        if last:
+            nt.status[nid] = MET
+            nt.t_end[nid] = now
+            if resolved or not self.resolution:
+                rec.flags |= F_RESOLVED
+                nt.flags[nid] = rec.flags
+            del self._live[nid]
+            self.met_ids.append(nid)
+        else:
+            rec.sessions -= 1
+            nt.sessions[nid] = rec.sessions
+            self._next_session(rec, now, self.return_delay if decided else self.session_gap)
         i = self._noise_i
         if i >= len(self._noise):
             self._refill_noise()
             i = 0
         self._noise_i = i + 1
-        rating = q + self._noise[i]
+        # The resident rates the session; once the outcome is known, half the rating is it.
+        rating = (0.5 * q + 0.5 * resolved if decided else q) + self._noise[i]
         rating = 0.0 if rating < 0.0 else (1.0 if rating > 1.0 else rating)
         s.reputation += self.alpha * (rating - s.reputation)
         s.busy_hours += dur
         s.served += 1
         self.week_busy[kind] += dur
-        self.met_ids.append(nid)
+        self.week_sessions[kind] += 1
         con = s.contract
         if con is not None:
             con.delivered_hours += dur
             con.month_hours += dur
-            con.quality_sum += q
-            con.served += 1
+            if last:
+                con.quality_sum += q
+                con.served += 1
+                con.resolved += rec.flags & F_RESOLVED > 0
         if kind == _VOLUNTEER:
             self.week_vol_hours += dur
             self.volunteers.served(s, dur, rating, nid)
         if rec.flags & F_REDEEM:
             self.volunteers.time_bank.redeem(int(nt.resident[nid]), float(nt.hours[nid]), s)
+
+    def _next_session(self, rec: _Need, now: float, gap: float) -> None:
+        """The case's next session reaches the desk `gap` hours from now, at the head of its
+        queue (an appointment: open cases come before new intakes); it drops out if that
+        session has not started `followup_patience_hours` after."""
+        nt = self.needs
+        nid = rec.nid
+        rec.t_post = now + gap
+        rec.deadline = rec.t_post + self.followup_patience
+        nt.t_post[nid] = rec.t_post
+        nt.deadline[nid] = rec.deadline
+        street = bool(rec.flags & (F_ESCALATED | F_JOINT))  # cases the street took on stay there
+        self.env.timeout(gap).callbacks.append(
+            lambda _ev: self.post(rec, to_street=street, first=True)
+        )
 
     def _assisted(self, v: Provider) -> None:
         """A volunteer finished assisting a social worker: hours credited, a chance to learn."""

@@ -142,8 +142,12 @@ class TimeBank:
         return np.zeros(len(residents), dtype=bool)
 
     def redeem(self, resident: int, hours: float, provider: Provider) -> None:
-        """A resident pays for a met need with credit (up to its balance); when a paid provider
-        served it, the government backs the hours at the shadow price.
+        """A resident pays for a session with credit (up to its balance), when a provider of
+        the resident's own community served it or credits are portable (otherwise it is an
+        ordinary need: nothing is charged); when a paid provider served it, the government
+        backs the hours at the shadow price and the payment goes to the provider's employer
+        (an organization; a post or a community worker has none: the payment is the
+        government's own).
 
         Args:
             resident: Who raised the need.
@@ -163,6 +167,8 @@ class TimeBank:
         if provider.paid:
             paid = self.government.spend("timebank", take * self.price)
             self.totals["backstop_hours"] += paid / self.price if self.price > 0 else 0.0
+            if provider.employer is not None and paid > 0:
+                provider.employer.receive(paid)
 
     def expire_dormant(self, week: int) -> None:
         """Empty every account dormant for `expiry_weeks` (accounts are last active in week 0

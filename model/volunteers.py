@@ -5,10 +5,14 @@ Owns:
 - the active volunteers (Mesa agents `Volunteer`, by resident) and the residents' volunteer
   arrays they keep up to date (`vol_state`, `vol_since`, `vol_skill`, `vol_hours`,
   `supervised`): activation, lapse, promotion to skill 1;
-- service records (hours), stars (the star scheme's thresholds) and motivation, updated after
-  every service;
+- service records (hours), stars (the star scheme's thresholds) and motivation (the residents'
+  `vol_motivation`: it moves with residents' ratings while volunteer evaluation is on, and
+  raises participation and lowers dropout);
 - turnover: each week's dropouts (a tenure-dependent hazard, lowered for volunteers with a star,
-  holding credit or in a supervised team) and recruits (propensity, trust, mobilization);
+  holding credit, in a supervised team or motivated), recruits (propensity, trust,
+  mobilization), and lapsed registrations cleaned from the register;
+- saturation (`room`): every flow of new active volunteers slows as a community's active share
+  nears `max_active_share`;
 - participation: who of the roster serves in a week, and when (`plan_week`, for the desk);
 - the time bank (`time_bank`, `model.time_bank.TimeBank`): deposits follow services here.
 """
@@ -24,7 +28,7 @@ import mesa
 import numpy as np
 
 from model.agents import WEEK, Volunteer
-from model.residents import V_ACTIVE, V_REGISTERED
+from model.residents import V_ACTIVE, V_NONE, V_REGISTERED
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.clock import Clock
@@ -91,6 +95,7 @@ class Volunteers:
         self.hazard_recognized = 1.0
         self.hazard_credit = 1.0
         self.hazard_supervised = 1.0
+        self.feedback = False  # residents' ratings move motivation (volunteer evaluation)
 
     # ------------------------------------------------------------------ settings
     def recognize_stars(self, star_hours: Sequence[float]) -> None:
@@ -126,6 +131,28 @@ class Volunteers:
     def set_participation_boost(self, boost: float) -> None:
         """Multiply the weekly participation probability by `boost` (from now on)."""
         self.participation_boost = boost
+
+    def evaluate_by_ratings(self) -> None:
+        """Volunteer evaluation (评价): from now on residents' ratings of a volunteer's services
+        move its motivation (m <- m + 0.1 (rating - m))."""
+        self.feedback = True
+
+    def room(self) -> np.ndarray:
+        """Per community, 1 - active volunteers / (`max_active_share` x residents), in [0, 1]:
+        the factor on every flow of new active volunteers."""
+        res = self.residents
+        cap = self.p.volunteers.max_active_share * res.community_sizes()
+        act = np.bincount(res.community[res.vol_state == V_ACTIVE], minlength=res.n_communities)
+        return np.clip(1.0 - act / np.maximum(cap, 1e-9), 0.0, 1.0)
+
+    def _motivation_factor(self, residents: np.ndarray, sign: float) -> np.ndarray | float:
+        """1 + sign x `motivation_effect` x (motivation - 0.5) for these residents (1 while
+        nobody's motivation has moved: volunteer evaluation off)."""
+        k = self.p.volunteers.motivation_effect
+        if not self.feedback or k == 0:
+            return 1.0
+        m = self.residents.vol_motivation[residents].astype(np.float64)
+        return 1.0 + sign * k * (m - 0.5)
 
     # ------------------------------------------------------------------ one volunteer
     def stars_for(self, hours: float) -> int:
@@ -192,8 +219,8 @@ class Volunteers:
         v.record_hours += hours
         if self.star_hours:
             v.stars = bisect.bisect_right(self.star_hours, total)  # as stars_for
-        if rating is not None:
-            v.motivation += 0.1 * (rating - v.motivation)
+        if rating is not None and self.feedback:
+            res.vol_motivation[r] += np.float32(0.1) * (np.float32(rating) - res.vol_motivation[r])
         if self.time_bank.enabled:
             self.time_bank.deposit(r, hours, int(self.needs.ntype[nid]) if nid >= 0 else -1)
 
@@ -245,9 +272,15 @@ class Volunteers:
                 hz = np.where(self.time_bank.balance[act] > 0, hz * self.hazard_credit, hz)
             if self.hazard_supervised != 1.0:
                 hz = np.where(res.supervised[act], hz * self.hazard_supervised, hz)
+            hz = hz * self._motivation_factor(act, -1.0)
             drop = act[rng.random(len(act)) < -np.expm1(-hz)]
             for r in drop.tolist():
                 self.deactivate(r)
+        # Lapsed registrations leave the register (residents move away, records are cleaned).
+        lapsed = np.flatnonzero(res.vol_state == V_REGISTERED)
+        if len(lapsed) and vp.deregistration_annual > 0:
+            p_out = -math.expm1(math.log1p(-min(vp.deregistration_annual, 0.999)) / 52.0)
+            res.vol_state[lapsed[rng.random(len(lapsed)) < p_out]] = V_NONE
         # Recruitment: each resident not active joins with probability p_join, raised by their
         # propensity and trust and by policies. p_join is small, so residents are first drawn as
         # candidates at the largest p_join possible (propensity and trust are at most 1), then
@@ -264,6 +297,7 @@ class Volunteers:
         )
         cand = cand[res.vol_state[cand] != V_ACTIVE]
         p_join = scale * res.vol_propensity[cand].astype(np.float64) * res.trust[cand] + extra
+        p_join = p_join * self.room()[res.community[cand]]
         joined = cand[rng.random(len(cand)) * p_max < p_join]
         for r in joined.tolist():
             self.activate(r, skill=0)
@@ -284,6 +318,9 @@ class Volunteers:
             return [], [], []
         part = min(1.0, self.p.volunteers.participation * self.participation_boost)
         rng = self.streams.weekly("volunteer_shifts", week)
+        if self.feedback:
+            who = np.fromiter((v.resident for v in roster), dtype=np.int64, count=n)
+            part = np.minimum(1.0, part * self._motivation_factor(who, 1.0))
         serve = np.flatnonzero(rng.random(n) < part)
         pos = rng.random(n)[serve]
         length = np.array([roster[i].weekly_hours for i in serve.tolist()], dtype=float)

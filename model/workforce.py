@@ -81,6 +81,8 @@ class Workforce:
         role: str,
         quality: float,
         employer: SocialOrganization | None = None,
+        fraction: float = 1.0,
+        wage_factor: float = 1.0,
     ) -> Provider:
         """Create a paid provider and put it on the roster.
 
@@ -91,6 +93,8 @@ class Workforce:
             role: 'sw', 'cw' or 'staff' (sets hours and salary).
             quality: Intrinsic quality.
             employer: The organization paying it (None: the community or the government).
+            fraction: A part-time post: this share of the hours and of the salary.
+            wage_factor: The employer pays this share of the role's salary.
 
         Returns:
             The new provider.
@@ -105,8 +109,11 @@ class Workforce:
         else:
             hours = pp.sw_hours * (1 - pp.sw_admin_share)
             salary = pp.staff_salary
+        if fraction != 1.0:
+            hours *= fraction
+            salary *= fraction
         s = cls(self.model, community, skill, hours, quality)
-        s.salary = salary
+        s.salary = salary * wage_factor if wage_factor != 1.0 else salary
         if role == "cw":
             s.days = pp.cw_service_days
         s.employer = employer
@@ -147,6 +154,29 @@ class Workforce:
                 out[s.community] += 1
         return out
 
+    def attend_meeting(self, attendees: list[Provider], hours: float, week: int) -> float:
+        """These providers spend `hours` of `week`'s service time in a meeting (at most their
+        weekly hours); returns the hours taken out of service."""
+        taken = 0.0
+        for s in attendees:
+            h = min(hours, s.weekly_hours)
+            s.away_week, s.away_hours = week, h
+            taken += h
+        return taken
+
+    def respond_to_ratings(self, threshold: float, step: float) -> int:
+        """Credit publicity's effort response for the providers rated on their own (social
+        workers in posts, community workers; organizations' staff are rated with their
+        organization): each whose published reputation is below `threshold` raises its quality
+        by `step` (at most 1). Returns how many did."""
+        n = 0
+        for cls in (SocialWorker, CommunityWorker):
+            for s in self.model.agents_by_type.get(cls, ()):
+                if s.employer is None and s.reputation < threshold:
+                    s.quality = min(1.0, s.quality + step)
+                    n += 1
+        return n
+
     # ------------------------------------------------------------------ community workers
     def community_workers(self) -> list[CommunityWorker]:
         """Community workers employed now (core and block-grant staff), in hiring order."""
@@ -161,7 +191,8 @@ class Workforce:
 
     def qualify_as_social_worker(self, cw: CommunityWorker, admin_share: float) -> None:
         """A community worker passed the social-work exam: skill 2, with `admin_share` of its
-        hours kept for administration."""
+        hours kept for administration (by default the community worker's own share: the exam
+        changes a qualification, not the workload)."""
         self.desk.change_skill(cw, 2)
         cw.weekly_hours = self.p.providers.cw_hours * (1 - admin_share)
 

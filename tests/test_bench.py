@@ -96,7 +96,7 @@ def test_every_section_reports_positive_finite_figures(result):
     assert 0.99 < sum(d["phase_share"].values()) < 1.01
     assert [r["residents"] for r in s["scale"]] == [1000, 2000]
     assert all(positive(r["seconds"]) and positive(r["peak_rss_mb"]) for r in s["scale"])
-    assert positive(s["parallel"]["speedup"]) and s["parallel"]["workers1"]["runs"] == 7
+    assert positive(s["parallel"]["speedup"]) and s["parallel"]["workers1"]["runs"] == 8
     # Two rounds, ABBA: 1, 2, 2, 1 workers; the speed-up is the ratio of the totals.
     q = s["parallel"]
     assert q["order"] == [1, 2, 2, 1] and len(q["workers2"]["all_seconds"]) == 2

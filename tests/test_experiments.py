@@ -242,7 +242,7 @@ def test_bad_experiment_exits_2_with_one_line(tmp_path: Path) -> None:
 
 def test_shipped_experiments_are_valid() -> None:
     for name, n_scen, n_points in (
-        ("linkage_modes", 7, 1),
+        ("linkage_modes", 8, 1),
         ("funding_strategies", 6, 1),
         ("parameter_sweep", 1, 27),
     ):

@@ -140,7 +140,7 @@ def test_the_installed_wheel_runs_outside_the_repository(installed, wheel):
     )
     assert exp.returncode == 0, exp.stderr
     n, first = exp.stdout.split()
-    assert n == "7" and first.startswith(str(site / "experiments/shipped_scenarios/modes"))
+    assert n == "8" and first.startswith(str(site / "experiments/shipped_scenarios/modes"))
     # an old import path (before experiments/ was grouped by role) still gives the same module
     alias = subprocess.run(
         [

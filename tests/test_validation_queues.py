@@ -205,3 +205,62 @@ def test_validate_model_command(monkeypatch, capsys):
     )
     assert seen["settings"].root_seed == 5 and seen["settings"].queue_reps == v.FULL.queue_reps
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_validate_model_writes_its_table_between_markers(monkeypatch, tmp_path):
+    """`--markdown FILE` replaces only the text between the markers; a file without them is
+    refused with exit 2 before anything runs."""
+    from experiments.interfaces.cli import main
+
+    rows = [Row("patterns", "P1 a band", 3.0, 2.5, 2.0, True, "band [1, 5]; source")]
+    calls = []
+    monkeypatch.setattr(v, "run_all", lambda settings, groups: calls.append(groups) or rows)
+    doc = tmp_path / "validation.md"
+    doc.write_text(
+        "before\n<!-- validation-table:start (generated) -->\nold\n<!-- validation-table:end -->\n"
+        "after\n",
+        encoding="utf-8",
+    )
+    assert (
+        main(["validate-model", "--only", "patterns", "--workers", "1", "--markdown", str(doc)])
+        == 0
+    )
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
+    assert "| patterns | P1 a band |" in text and "1 of 1 checks pass" in text
+    bare = tmp_path / "bare.md"
+    bare.write_text("no markers\n", encoding="utf-8")
+    n = len(calls)
+    assert main(["validate-model", "--only", "patterns", "--markdown", str(bare)]) == 2
+    assert len(calls) == n and bare.read_text(encoding="utf-8") == "no markers\n"
+
+
+def test_levers_command_writes_its_tables(monkeypatch, tmp_path, capsys):
+    """`linkage levers` runs every arm with the same seeds, prints one line per policy, writes
+    the two tables between their markers and exits 0 only when every policy binds when removed
+    from full linkage (here: made-up summaries in which each policy's target moves its way)."""
+    from experiments.analyses import levers as lv
+    from experiments.interfaces.cli import main
+
+    def fake(settings):
+        out = {}
+        for arm in lv.arms(settings):
+            runs = []
+            for k in range(settings.reps):
+                s = {lever.metric: 0.5 for lever in lv.LEVERS}
+                s[lv.NSR] = 0.5 + 0.001 * k
+                for lever in lv.LEVERS:
+                    if arm in (f"full-{lever.policy}", f"base/{lever.policy}"):
+                        s[lever.metric] -= lever.sign * (0.05 + 0.001 * k)
+                runs.append(s)
+            out[arm] = runs
+        return out
+
+    monkeypatch.setattr(lv, "run_levers", fake)
+    doc = tmp_path / "v.md"
+    doc.write_text("a\n<!-- levers-table:start x -->\n<!-- levers-table:end -->\nb\n", "utf-8")
+    assert main(["levers", "--quick", "--reps", "3", "--workers", "1", "--markdown", str(doc)]) == 0
+    text = doc.read_text(encoding="utf-8")
+    assert "| platform | `equity_community_gap` ↓ |" in text and text.endswith("b\n")
+    assert "14 of 14 policies bind" in capsys.readouterr().out
+    assert main(["levers", "--reps", "1"]) == 2

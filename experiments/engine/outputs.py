@@ -77,3 +77,43 @@ def write_csv(df: pd.DataFrame, path: str | Path, **kwargs: Any) -> Path:
     kwargs.setdefault("index", False)
     csv_safe(df).to_csv(path, **kwargs)
     return Path(path)
+
+
+def check_marked_section(path: str | Path, marker: str) -> None:
+    """Refuse early (before a long run) a file that `replace_marked_section` could not fill.
+
+    Raises:
+        InputError: The file is missing or lacks the two markers.
+    """
+    from experiments.engine.errors import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: (file): not found")
+    doc = path.read_text(encoding="utf-8")
+    start, end = f"<!-- {marker}:start", f"<!-- {marker}:end -->"
+    i, j = doc.find(start), doc.find(end)
+    if i < 0 or j < i:
+        raise InputError(f"{path}: (file): no '{start} ... -->' and '{end}' markers")
+
+
+def replace_marked_section(path: str | Path, marker: str, text: str) -> bool:
+    """Replace what lies between `<!-- marker:start ... -->` and `<!-- marker:end -->` in a text
+    (Markdown) file with `text`; returns whether the file changed.
+
+    Raises:
+        InputError: The file lacks the two markers.
+    """
+    path = Path(path)
+    doc = path.read_text(encoding="utf-8")
+    start, end = f"<!-- {marker}:start", f"<!-- {marker}:end -->"
+    i, j = doc.find(start), doc.find(end)
+    if i < 0 or j < i:
+        from experiments.engine.errors import InputError
+
+        raise InputError(f"{path}: (file): no '{start} ... -->' and '{end}' markers")
+    i = doc.index("-->", i) + 3
+    new = doc[:i] + "\n" + text.rstrip() + "\n" + doc[j:]
+    if new != doc:
+        path.write_text(new, encoding="utf-8")
+    return new != doc

@@ -29,6 +29,7 @@ COMMANDS = (
     "robustness",
     "validate_model",
     "district",
+    "levers",
 )
 
 

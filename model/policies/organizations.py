@@ -41,7 +41,8 @@ class CultivationParams(PolicyParams):
         0,
         3,
         "multiplier",
-        "Incubation support: founding rate x (1 + incubation); also capacity growth of incubated organizations.",
+        "Incubation support: founding rate x (1 + incubation x funded share of the incubation "
+        "places); also capacity growth of incubated organizations.",
         ASSUMPTION,
         plausible=(0.0, 2),
     )
@@ -71,6 +72,16 @@ class CultivationParams(PolicyParams):
         ASSUMPTION,
         plausible=(10000, 50000),
     )
+    places_per_community: float = P(
+        1.0,
+        0,
+        100,
+        "organizations/year",
+        "Incubation places per community that a fully funded programme pays for each year; "
+        "the founding boost scales with the share of them the incubation envelope pays.",
+        ASSUMPTION,
+        plausible=(0.5, 3),
+    )
     growth_rate: float = P(
         0.02,
         0,
@@ -93,6 +104,10 @@ class Cultivation(Policy):
     Params = CultivationParams
     channels = ("incubation",)
 
+    def __init__(self, pars: CultivationParams) -> None:
+        super().__init__(pars)
+        self.funded = 0.0  # share of this year's incubation places the envelope pays
+
     def committed(self, model: LinkageModel) -> dict[str, float]:
         """Incubation places are given at the year's start only: nothing more this year."""
         return {"incubation": 0.0}
@@ -100,20 +115,14 @@ class Cultivation(Policy):
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars
         res = model.residents
+        orgs = model.organizations
         rng = model.streams.weekly("cultivation", model.week)
-        leaders = np.bincount(res.community[res.leader], minlength=res.n_communities)
-        lam = leaders * pr.founding_rate / 52.0 * (1 + pr.incubation) * (0.5 + pr.registration_ease)
-        born = rng.poisson(lam)
-        for c in np.flatnonzero(born):
-            for _ in range(int(born[c])):
-                funds = model.p.providers.endogenous_reserve - pr.registration_cost * (
-                    1 - pr.registration_ease
-                )
-                model.organizations.found(int(c), funds)
         if model.week % 52 == 0:  # incubation places for young community organizations
+            places = pr.incubation_cost * pr.places_per_community * res.n_communities
+            have = model.gov.remaining("incubation")
+            self.funded = min(1.0, have / places) if places > 0 else 0.0
             young = sorted(
-                (o for o in model.organizations if o.org_kind == "endogenous"),
-                key=lambda o: -o.founded_week,
+                (o for o in orgs if o.org_kind == "endogenous"), key=lambda o: -o.founded_week
             )
             for o in young:
                 o.incubated = False
@@ -121,11 +130,22 @@ class Cultivation(Policy):
                 if model.gov.spend("incubation", pr.incubation_cost) < pr.incubation_cost - 1e-6:
                     break
                 o.incubated = True
-                o.funds += (
-                    pr.incubation_cost * 0.5
-                )  # half the support reaches the organization as cash
+                o.receive(pr.incubation_cost * 0.5)  # half the support reaches it as cash
+        # Founding: leaders found organizations, faster with funded incubation and easier
+        # registration, slower as the community fills up (carrying capacity).
+        leaders = np.bincount(res.community[res.leader], minlength=res.n_communities)
+        boost = (1 + pr.incubation * self.funded) * (0.5 + pr.registration_ease)
+        lam = leaders * pr.founding_rate / 52.0 * boost * orgs.founding_room()
+        born = rng.poisson(lam)
+        for c in np.flatnonzero(born):
+            for _ in range(int(born[c])):
+                funds = model.p.providers.endogenous_reserve - pr.registration_cost * (
+                    1 - pr.registration_ease
+                )
+                orgs.found(int(c), funds)
         p_grow = pr.growth_rate * pr.incubation
-        for o in model.organizations:
+        room = model.volunteers.room()
+        for o in orgs:
             if not o.incubated or rng.random() >= p_grow:
                 continue
             novices = [v for v in o.team if v.skill == 0]
@@ -133,8 +153,8 @@ class Cultivation(Policy):
                 model.volunteers.promote(novices[0])
             block = res.members(o.community)
             pool = block.start + np.flatnonzero(res.vol_state[block] == V_REGISTERED)
-            if len(pool):
-                model.organizations.enlist(o, model.volunteers.activate(int(rng.choice(pool))))
+            if len(pool) and rng.random() < room[o.community]:
+                orgs.enlist(o, model.volunteers.activate(int(rng.choice(pool))))
 
 
 # ====================================================================== purchase
@@ -200,13 +220,14 @@ class PurchaseParams(PolicyParams):
         plausible=(0.5, 0.9),
     )
     assessment_noise: float = P(
-        0.1,
+        0.25,
         0,
         1,
         "0-1",
-        "Noise of the buyer's guess of an organization's quality.",
+        "Noise of the buyer's guess of an organization's quality (without published ratings "
+        "the buyer knows it poorly).",
         ASSUMPTION,
-        plausible=(0.05, 0.2),
+        plausible=(0.1, 0.4),
     )
     max_projects: int = P(
         4,
@@ -387,11 +408,14 @@ class Purchase(Policy):
     def _price(
         self, org: SocialOrganization, area: str, model: LinkageModel, rng: np.random.Generator
     ) -> float:
+        """A bid's price per delivered hour: the wage the bidder pays (a community
+        organization: `endogenous_wage_factor` x the salary, as it pays its hires), over the
+        hours a post serves in a year at the expected utilization, plus a markup."""
         pp = model.p.providers
         pr = self.pars
         salary = pp.sw_salary if area == "professional" else pp.staff_salary
         if org.org_kind == "endogenous":
-            salary *= 0.8  # community organizations pay less (assumption)
+            salary *= pp.endogenous_wage_factor
         hours_year = pp.sw_hours * (1 - pp.sw_admin_share) * model.workforce.sw_hours_factor * 52
         return (
             salary
@@ -458,16 +482,15 @@ class Purchase(Policy):
         value: float,
         price: float,
     ) -> None:
-        """The project goes to `org`, staffed for the hours its value buys at the bid price."""
+        """The project goes to `org`, staffed for the hours its value buys at the bid price:
+        whole posts and one part-time post (`Organizations.award_contract`)."""
         pr = self.pars
         target = value / price
         pp = model.p.providers
         weekly = pp.sw_hours * (1 - pp.sw_admin_share) * model.workforce.sw_hours_factor
-        n = max(
-            1, round(target * 52.0 / pr.contract_weeks / 52.0 / (weekly * pr.expected_utilization))
-        )
+        posts = target / pr.contract_weeks / (weekly * pr.expected_utilization)
         model.organizations.award_contract(
-            org, c, area, value, price, model.week, model.week + pr.contract_weeks, n
+            org, c, area, value, price, model.week, model.week + pr.contract_weeks, posts
         )
 
     def _pay(self, model: LinkageModel) -> None:
@@ -542,13 +565,14 @@ class ProjectTeams(Policy):
             return
         res = model.residents
         rng = model.streams.weekly("project_teams", model.week)
+        room = model.volunteers.room()
         for con in model.organizations.contracts:  # new contracts: purchase runs before
             if id(con) in self._seen:
                 continue
             self._seen.add(id(con))
             block = res.members(con.community)
             pool = block.start + np.flatnonzero(res.vol_state[block] == V_REGISTERED)
-            k = min(len(pool), self.pars.team_size)
+            k = min(len(pool), round(self.pars.team_size * room[con.community]))
             for r in rng.choice(pool, size=k, replace=False) if k else ():
                 model.organizations.enlist(con.org, model.volunteers.activate(int(r)))
                 res.supervised[int(r)] = True
@@ -563,13 +587,33 @@ class EvaluationParams(PolicyParams):
         8_000.0,
         0,
         1e7,
-        "yuan/evaluation",
-        "Cost of one third-party evaluation of a contract.",
+        "yuan/contract-year",
+        "Cost of evaluating one contract for a year (mid-term review and final evaluation).",
         ASSUMPTION,
         plausible=(3000, 20000),
     )
+    w_delivery: float = P(
+        0.3,
+        0,
+        1,
+        "weight",
+        "Weight of the delivery ratio in the score; the rest is the contract's resolution rate "
+        "(the performance of its services).",
+        ASSUMPTION,
+        plausible=(0.2, 0.5),
+    )
+    score_offset: float = P(
+        13.0,
+        0,
+        100,
+        "points",
+        "Points the evaluators' standards take off 100 x performance (how demanding the "
+        "indicators are).",
+        ASSUMPTION + " (tuned to Shenzhen's grade distribution, docs/sources.md)",
+        plausible=(5, 25),
+    )
     noise_sd: float = P(
-        8.0,
+        5.0,
         0,
         50,
         "points",
@@ -598,15 +642,17 @@ class EvaluationParams(PolicyParams):
         0,
         100,
         "points",
-        "Below this a contract fails; the organization is barred next round.",
-        "docs/sources.md: provincial evaluation rules",
+        "Below this a contract fails: at the mid-term review it is terminated, at the final "
+        "evaluation the organization is barred from the next round.",
+        "docs/sources.md: provincial evaluation rules; Panyu: a failed evaluation ends the "
+        "contract",
     )
     bonus_excellent: float = P(
         0.1,
         0,
         1,
         "score",
-        "Bid-score bonus next round for an excellent evaluation.",
+        "Bid-score bonus next round for an excellent final evaluation.",
         ASSUMPTION,
         plausible=(0.02, 0.2),
     )
@@ -615,14 +661,34 @@ class EvaluationParams(PolicyParams):
         0,
         1,
         "score",
-        "Bid-score bonus next round for a good evaluation.",
+        "Bid-score bonus next round for a good final evaluation.",
         ASSUMPTION,
         plausible=(0.01, 0.1),
+    )
+    improve_step: float = P(
+        0.03,
+        0,
+        0.2,
+        "quality",
+        "Feedback: quality an organization graded below good gains from the evaluators' "
+        "recommendations (0: evaluation acts by selection only).",
+        ASSUMPTION,
+        plausible=(0.0, 0.05),
     )
 
 
 class Evaluation(Policy):
-    """Third-party evaluation of every contract once a year: priority for the good, a bar for fails."""
+    """Third-party evaluation of every contract: a mid-term review and a final evaluation a year.
+
+    The seed asks to 「加强对社会组织承接项目的过程监督和绩效评估……引入第三方评估」. Each contract is
+    scored at mid-term (its 26th week) and at its end (its 52nd): 100 x (`w_delivery` x delivery
+    ratio + (1 - `w_delivery`) x resolution rate of its services) - `score_offset` + noise. A
+    failed mid-term review terminates the contract (Panyu's rule); a failed final evaluation bars
+    the organization from the next round; excellent and good final grades earn a bid bonus next
+    round (priority). After each review an organization graded below good improves by
+    `improve_step` (the evaluators' feedback). Grades are tuned to Shenzhen's 2014 distribution
+    (docs/sources.md).
+    """
 
     name = "evaluation"
     label_zh = "第三方评估"
@@ -632,8 +698,10 @@ class Evaluation(Policy):
 
     def __init__(self, pars: EvaluationParams) -> None:
         super().__init__(pars)
-        self.scores: list[float] = []
+        self.scores: list[float] = []  # every score, mid-term and final
+        self.final_scores: list[float] = []
         self.fails = 0
+        self.terminated = 0
 
     def overhead(self, model: LinkageModel) -> dict[str, float]:
         """Evaluation is sized to the contracts it will evaluate: last year's awards (in the
@@ -650,30 +718,49 @@ class Evaluation(Policy):
         return {"evaluation": self.pars.cost * n}
 
     def committed(self, model: LinkageModel) -> dict[str, float]:
-        """One evaluation of each running contract at the year's end."""
-        return {"evaluation": self.pars.cost * len(model.organizations.contracts)}
+        """The evaluations still due this year for each running contract: the mid-term review
+        (week 25 of the year) and the final evaluation (week 51), half the cost each."""
+        due = 2 if model.week % 52 <= 25 else 1
+        return {"evaluation": self.pars.cost / 2 * due * len(model.organizations.contracts)}
+
+    def score(self, con, weeks: int) -> float:
+        """The contract's true score after `weeks` of service (before noise)."""
+        pr = self.pars
+        delivery = min(1.0, con.delivered_hours / max(1e-9, con.target_hours * weeks / 52.0))
+        resolution = con.resolved / con.served if con.served else 0.0
+        return 100.0 * (pr.w_delivery * delivery + (1.0 - pr.w_delivery) * resolution) - (
+            pr.score_offset
+        )
 
     def apply(self, model: LinkageModel) -> None:
-        if model.week % 52 != 51:
+        phase = model.week % 52
+        if phase not in (25, 51):
             return
+        final = phase == 51
         pr = self.pars
         rng = model.streams.weekly("evaluation", model.week)
         year = model.week // 52 + 1
-        for con in model.organizations.contracts:  # the contracts purchase awarded
-            if model.gov.spend("evaluation", pr.cost) < pr.cost - 1e-6:
+        orgs = model.organizations
+        for con in list(orgs.contracts):  # the contracts purchase awarded
+            if model.gov.spend("evaluation", pr.cost / 2) < pr.cost / 2 - 1e-6:
                 break
             weeks = max(1, model.week + 1 - con.start_week)
-            delivery = min(1.0, con.delivered_hours / max(1e-9, con.target_hours * weeks / 52.0))
-            quality = con.quality_sum / con.served if con.served else 0.0
-            true = 100 * (0.5 * delivery + 0.5 * quality)
-            score = float(np.clip(true + rng.normal(0, pr.noise_sd), 0, 100))
+            score = float(np.clip(self.score(con, weeks) + rng.normal(0, pr.noise_sd), 0, 100))
             con.score = score
             self.scores.append(score)
             org = con.org
             if score < pr.pass_mark:
-                org.barred_year = year
                 self.fails += 1
-            elif score >= pr.excellent:
-                org.bonus_year, org.bonus = year, pr.bonus_excellent
-            elif score >= pr.good:
-                org.bonus_year, org.bonus = year, pr.bonus_good
+                if final:
+                    orgs.grade(org, year, barred=True, bonus=0.0)
+                else:
+                    orgs.terminate(con, model.week)
+                    self.terminated += 1
+            elif final:
+                bonus = pr.bonus_excellent if score >= pr.excellent else 0.0
+                bonus = pr.bonus_good if not bonus and score >= pr.good else bonus
+                orgs.grade(org, year, barred=False, bonus=bonus)
+            if final:
+                self.final_scores.append(score)
+            if score < pr.good and pr.improve_step > 0:
+                orgs.improve(org, pr.improve_step)

@@ -84,21 +84,73 @@ class CreditParams(PolicyParams):
         0,
         1,
         "weight",
-        "Weight of published reputation in procurement scores (replaces the buyer's guess).",
+        "Weight of published reputation in procurement scores (beside the buyer's own noisy "
+        "guess).",
         ASSUMPTION,
         plausible=(0.1, 0.5),
+    )
+    publish_weeks: int = P(
+        13,
+        1,
+        52,
+        "weeks",
+        "Ratings are published every this many weeks (quarterly).",
+        ASSUMPTION,
+        plausible=(4, 26),
+    )
+    effort_threshold: float = P(
+        0.75,
+        0,
+        1,
+        "rating",
+        "A provider or organization whose published reputation is below this is under "
+        "residents' supervision: it improves (`effort_step`).",
+        ASSUMPTION,
+        plausible=(0.65, 0.8),
+    )
+    effort_step: float = P(
+        0.02,
+        0,
+        0.2,
+        "quality per publication",
+        "Quality a provider or organization rated below `effort_threshold` gains at each "
+        "publication (training, supervision, effort): the size of credit publicity's effect.",
+        ASSUMPTION,
+        plausible=(0.0, 0.04),
     )
 
 
 class CreditPublicity(Policy):
-    """Residents' ratings are published: reputation steers matching and procurement."""
+    """Residents' ratings are published: providers under supervision improve; reputation steers.
+
+    The seed asks to 「建立社区各类组织、各类主体参与社区服务的信用公示和评价机制,接受社区居民监督」. Published
+    ratings put providers under residents' supervision: every `publish_weeks`, each
+    organization (its reputation: the mean of its staff's) and each paid provider rated on its
+    own (social workers in posts, community workers) whose published reputation is below
+    `effort_threshold` raises its quality by `effort_step` (an assumption: the size of the
+    effect is that parameter). Published reputations also order idle providers in matching and
+    enter procurement scores with `procurement_weight`.
+    """
 
     name = "credit"
     label_zh = "信用公示和评价"
     seed_text = "建立社区各类组织、各类主体参与社区服务的信用公示和评价机制,接受社区居民监督"
     Params = CreditParams
 
+    def __init__(self, pars: CreditParams) -> None:
+        super().__init__(pars)
+        self.responses = 0  # providers and organizations that improved after a publication
+
     def initialize(self, model: LinkageModel) -> None:
         super().initialize(model)
         model.desk.publish_reputations()
         model.organizations.publish_credit(self.pars.procurement_weight)
+
+    def apply(self, model: LinkageModel) -> None:
+        pr = self.pars
+        if model.week % pr.publish_weeks != pr.publish_weeks - 1 or pr.effort_step <= 0:
+            return
+        self.responses += model.organizations.respond_to_ratings(
+            pr.effort_threshold, pr.effort_step
+        )
+        self.responses += model.workforce.respond_to_ratings(pr.effort_threshold, pr.effort_step)

@@ -49,13 +49,15 @@ class ProfessionalizationParams(PolicyParams):
         plausible=(0.0, 0.3),
     )
     transformed_admin_share: float = P(
-        0.6,
+        0.85,
         0,
         1,
         "share",
-        "Administrative share of a community worker who became a community social worker.",
-        ASSUMPTION,
-        plausible=(0.4, 0.85),
+        "Administrative share of a community worker who became a community social worker "
+        "(default: `providers.cw_admin_share`'s default, 0.85; the exam changes the "
+        "qualification, not the workload).",
+        ASSUMPTION + " (no source for a lighter administrative load after the exam)",
+        plausible=(0.6, 0.95),
     )
     graduates_per_10k: float = P(
         0.5,
@@ -161,14 +163,16 @@ class SurveysAndLeaders(Policy):
         )
         model.population.set_outreach_discovery(np.minimum(0.5, pr.discovery_per_hour * per_1000))
         rng = model.streams.weekly("leaders", model.week)
-        new = rng.poisson(n_sw * pr.leaders_per_sw / 52.0)
+        new = np.minimum(
+            rng.poisson(n_sw * pr.leaders_per_sw / 52.0), model.population.leader_room()
+        )
         for c in np.flatnonzero(new):
             block = res.members(int(c))
             cand = block.start + np.flatnonzero(~res.leader[block])
             if len(cand):
                 res.leader[rng.choice(cand, size=min(len(cand), int(new[c])), replace=False)] = True
         leaders = np.bincount(res.community[res.leader], minlength=res.n_communities)
-        recruits = rng.poisson(leaders * pr.recruits_per_leader / 52.0)
+        recruits = rng.poisson(leaders * pr.recruits_per_leader / 52.0 * model.volunteers.room())
         recruiting = np.flatnonzero(recruits).tolist()
         if not recruiting:
             return
@@ -278,6 +282,16 @@ class CoDeliveryParams(PolicyParams):
         ASSUMPTION,
         plausible=(0.05, 0.4),
     )
+    planned: bool = P(
+        True,
+        None,
+        None,
+        "switch",
+        "Assists are planned: when no volunteer of the community is idle on shift, one with "
+        "pledged hours left this week comes for the session (false: only an idle volunteer "
+        "on shift assists).",
+        LEVER,
+    )
 
 
 class CoDelivery(Policy):
@@ -290,7 +304,7 @@ class CoDelivery(Policy):
 
     def initialize(self, model: LinkageModel) -> None:
         super().initialize(model)
-        model.desk.enable_codelivery(self.pars.share, self.pars.learn)
+        model.desk.enable_codelivery(self.pars.share, self.pars.learn, self.pars.planned)
         model.desk.enable_referrals()
 
 
@@ -305,12 +319,22 @@ class JointMeetingParams(PolicyParams):
         ASSUMPTION + " (monthly)",
         plausible=(2, 13),
     )
+    cases_per_community: float = P(
+        3.0,
+        0,
+        100,
+        "cases per meeting",
+        "Complex cases a meeting can take on as joint cases, per community.",
+        ASSUMPTION,
+        plausible=(1, 6),
+    )
     wait_hours: float = P(
         72.0,
         0,
         10_000,
         "hours",
-        "Needs waiting longer than this in a community queue are escalated.",
+        "Needs waiting longer than this in a community queue whose community has no provider "
+        "of their level are escalated to the street (cross-community cases).",
         ASSUMPTION,
         plausible=(24, 336),
     )
@@ -319,14 +343,25 @@ class JointMeetingParams(PolicyParams):
         0,
         40,
         "hours",
-        "Staff hours one attendee spends per meeting (one per community and organization).",
+        "Service hours one attendee gives up in a meeting week (one community worker per "
+        "community, one staff member or social worker per organization).",
         ASSUMPTION,
         plausible=(1, 4),
     )
 
 
 class JointMeeting(Policy):
-    """Periodic joint meetings reassign long-waiting needs to any provider of the street."""
+    """The four societies meet to resolve together the cases no single provider can.
+
+    In the seed's words, the meeting is held 「对本辖区内“四社联动”工作中出现的重大问题、涉及居民群众切身利益
+    的重要事项等……共同协商解决,推进社区工作开展和难题化解」. Every `interval_weeks` it takes on the oldest
+    complex needs (waiting, or in an open case) as joint cases: a social worker, an organization
+    and volunteers together, so no complexity penalty and the team bonus on their resolution
+    (the platform does not do this). It also escalates cross-community cases: needs waiting
+    longer than `wait_hours` in a community with no provider of their level go to the street
+    queue. Its cost is staff time: in a meeting week the attendees' service hours fall by
+    `hours_per_attendee`.
+    """
 
     name = "joint_meeting"
     label_zh = "联席会议"
@@ -336,16 +371,26 @@ class JointMeeting(Policy):
     def __init__(self, pars: JointMeetingParams) -> None:
         super().__init__(pars)
         self.meeting_hours = 0.0  # staff hours spent in joint meetings over the run
+        self.joint_cases = 0  # needs taken on as joint cases
+        self.escalated = 0  # cross-community cases moved to the street queue
 
     def apply(self, model: LinkageModel) -> None:
         pr = self.pars
         if model.week % pr.interval_weeks:
             return
-        now = model.week * WEEK
+        desk = model.desk
         nt = model.needs
-        ids = model.desk.waiting_in_communities()
+        now = model.week * WEEK
+        ids = desk.waiting_in_communities()
         old = ids[now - nt.t_post[ids] > pr.wait_hours]
         for nid in old.tolist():
-            model.desk.escalate(nid)
-        attendees = len(model.population.communities) + len(model.organizations)
-        self.meeting_hours += attendees * pr.hours_per_attendee
+            if not desk.has_adequate(int(nt.community[nid]), int(nt.level[nid])):
+                desk.escalate(nid)
+                self.escalated += 1
+        limit = int(pr.cases_per_community * len(model.population.communities))
+        self.joint_cases += len(desk.take_joint_cases(limit))
+        attendees = [com.workers[0] for com in model.population.communities if com.workers]
+        attendees += [org.staff[0] for org in model.organizations if org.staff]
+        self.meeting_hours += model.workforce.attend_meeting(
+            attendees, pr.hours_per_attendee, model.week
+        )

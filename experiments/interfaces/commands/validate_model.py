@@ -1,8 +1,10 @@
 """`linkage validate-model [--quick]`: the evidence that the model reproduces what is known.
 
-Runs the analytic queueing checks (Erlang C, Erlang A, Little's law), the time-bank ledger audit
-and the calibration targets (`experiments.analyses.validation`), prints a pass/fail table with the
-numbers, and exits 0 when every check passes, 1 otherwise. See docs/validation.md.
+Runs the analytic queueing checks (Erlang C, Erlang A, Little's law), the time-bank ledger audit,
+the calibration targets and the patterns the default street must reproduce at once
+(`experiments.analyses.validation`), prints a pass/fail table with the numbers, and exits 0 when
+every check passes, 1 otherwise. `--markdown docs/validation.md` also writes the table into that
+file (between its `validation-table` markers). See docs/validation.md.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from pathlib import Path
 
 from experiments.engine.outputs import to_json
 
-GROUPS = ("analytic", "ledger", "calibration")
+GROUPS = ("analytic", "ledger", "calibration", "patterns")
+"""As `experiments.analyses.validation.GROUPS` (kept here so `--help` imports no model)."""
+MARKER = "validation-table"
+"""Markers of the generated table in docs/validation.md."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,12 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "validate-model",
         help="check the model against queueing formulas and published figures",
         description="Run the validation checks (analytic queues, time-bank ledger, calibration "
-        "targets) and print a pass/fail table. Exit 0 when all pass, 1 otherwise.",
+        "targets, patterns of the default street) and print a pass/fail table. Exit 0 when all "
+        "pass, 1 otherwise.",
     )
     p.add_argument(
         "--quick",
         action="store_true",
-        help="fewer replications and shorter runs (about half the time)",
+        help="fewer replications and shorter runs, no 10-year run (about half the time)",
     )
     p.add_argument(
         "--only",
@@ -40,6 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, help="processes (default: 2, or 1 on a single core)")
     p.add_argument("--seed", type=int, help="root seed of the replications (default: fixed)")
     p.add_argument("--json", dest="json_out", metavar="FILE", help="also write the rows as JSON")
+    p.add_argument(
+        "--markdown",
+        metavar="FILE",
+        help="also write the table into FILE between '<!-- validation-table:start -->' and "
+        "'<!-- validation-table:end -->' (docs/validation.md)",
+    )
     p.set_defaults(func=main)
 
 
@@ -56,12 +68,19 @@ def main(args: argparse.Namespace) -> int:
 
         raise InputError("--workers must be at least 1")
     settings = dataclasses.replace(settings, **changes)
+    markdown = getattr(args, "markdown", None)
+    if markdown:
+        from experiments.engine.outputs import check_marked_section
+
+        check_marked_section(markdown, MARKER)  # before the long run, not after
     groups = tuple(args.only) if args.only else GROUPS
     mode = "quick" if args.quick else "full"
     print(
         f"validating the model ({mode}: {settings.queue_reps} queue replications x "
         f"{settings.queue_weeks} weeks, {settings.calib_reps} calibration replications x "
-        f"{settings.calib_weeks} weeks; {settings.workers} worker(s), root seed {settings.root_seed})",
+        f"{settings.calib_weeks} weeks, {settings.pattern_reps} pattern replications x "
+        f"{settings.pattern_weeks} weeks, {settings.bounds_reps} x {settings.bounds_weeks} weeks "
+        f"of full linkage; {settings.workers} worker(s), root seed {settings.root_seed})",
         flush=True,
     )
     t0 = time.perf_counter()
@@ -85,4 +104,10 @@ def main(args: argparse.Namespace) -> int:
         }
         out.write_text(to_json(payload, indent=2) + "\n", encoding="utf-8")  # NaN as null
         print(f"wrote {out}")
+    if markdown:
+        from experiments.engine.outputs import replace_marked_section
+
+        text = v.markdown_rows(rows, settings, mode, groups, wall)
+        replace_marked_section(markdown, MARKER, text)
+        print(f"wrote the table into {markdown}")
     return 1 if n_fail else 0

@@ -73,9 +73,11 @@ def test_higher_salary_lowers_quits():
 
 
 def test_supervision_costs_social_workers_hours():
-    """4 session hours a month, supervisor and supervisee: about 1.85 of a social worker's 28
-    weekly service hours."""
+    """4 session hours a month, supervisor and supervisee: about 1.85 of a social worker's
+    weekly service hours (`providers.sw_hours` less its administrative share)."""
     off = LinkageModel(scenario_params("funding/post_purchase.yaml", *STREET), seed=1)
     on = LinkageModel(scenario_params("funding/post_purchase.yaml", *STREET, *SUPERVISED), seed=1)
     assert on.workforce.sw_hours_factor < off.workforce.sw_hours_factor
-    assert abs((1 - on.workforce.sw_hours_factor) * 28.0 - 2 * 4 * 12 / 52) < 1e-9
+    pp = on.p.providers
+    service_hours = pp.sw_hours * (1 - pp.sw_admin_share)
+    assert abs((1 - on.workforce.sw_hours_factor) * service_hours - 2 * 4 * 12 / 52) < 1e-9

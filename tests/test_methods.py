@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import pytest
 from conftest import scenario_params
 
 from model import run_model
@@ -31,6 +32,12 @@ def ci95(d: np.ndarray) -> tuple[float, float]:
     return float(d.mean() - half), float(d.mean() + half)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="does not bind in the calibrated street of issue 18: social workers' utilization "
+    "-4.6 pt [-14.8, +5.7] and professional satisfaction +1.1 pt [-2.1, +4.3] on six seeds "
+    "(written before that calibration: -1.9 pt, SE 0.14); a finding to fix, in the closing note",
+)
 def test_group_work_serves_the_same_needs_with_fewer_social_worker_hours():
     """Groups of 8, 30% of group-suited needs, a session 1.5 times an individual one: social
     workers' utilization falls by about 0.019 (standard error 0.0014 over six seeds when

@@ -90,8 +90,13 @@ LEVERS: tuple[Lever, ...] = (
         +1,
         "a volunteer assists: fewer professional hours per case, a team",
     ),
+    Lever("supervision", "service_quality_mean", +1, "supervised social workers serve better"),
+    Lever("group_work", "sw_utilization", -1, "group sessions serve several residents at once"),
+    Lever("community_work", "hidden_discovered_share", +1, "community work reveals needs"),
+    Lever("charity", "charity_donations", +1, "a community fund gathers donations (五社联动)"),
 )
-"""The fourteen policies, in the order of the tables, with their target metrics."""
+"""The policies, in the order of the tables, with their target metrics (the last four came
+with issue 21: supervision, group and community work, the charity fund)."""
 
 ON_IN_BASE = ("purchase", "evaluation", "volunteer_mgmt")
 """Policies a typical street runs today (on in base.yaml): their base effect is base − off."""

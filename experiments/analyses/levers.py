@@ -42,12 +42,15 @@ class Lever:
         metric: Summary metric the policy targets.
         sign: +1 when the seed expects the metric to rise, -1 when to fall.
         why: Why this metric (one line).
+        in_full: Whether full linkage runs the policy (else it has no "removed from full
+            linkage" arm).
     """
 
     policy: str
     metric: str
     sign: int
     why: str
+    in_full: bool = True
 
 
 LEVERS: tuple[Lever, ...] = (
@@ -90,10 +93,34 @@ LEVERS: tuple[Lever, ...] = (
         +1,
         "a volunteer assists: fewer professional hours per case, a team",
     ),
-    Lever("supervision", "service_quality_mean", +1, "supervised social workers serve better"),
-    Lever("group_work", "sw_utilization", -1, "group sessions serve several residents at once"),
-    Lever("community_work", "hidden_discovered_share", +1, "community work reveals needs"),
-    Lever("charity", "charity_donations", +1, "a community fund gathers donations (五社联动)"),
+    Lever(
+        "supervision",
+        "service_quality_mean",
+        +1,
+        "supervised social workers serve better",
+        in_full=False,
+    ),
+    Lever(
+        "group_work",
+        "sw_utilization",
+        -1,
+        "group sessions serve several residents at once",
+        in_full=False,
+    ),
+    Lever(
+        "community_work",
+        "hidden_discovered_share",
+        +1,
+        "community work reveals needs",
+        in_full=False,
+    ),
+    Lever(
+        "charity",
+        "charity_donations",
+        +1,
+        "a community fund gathers donations (五社联动)",
+        in_full=False,
+    ),
 )
 """The policies, in the order of the tables, with their target metrics (the last four came
 with issue 21: supervision, group and community work, the charity fund)."""
@@ -186,7 +213,11 @@ def arms(settings: Settings = FULL) -> dict[str, tuple[str, tuple[str, ...]]]:
     for lv in LEVERS:
         flip = "false" if lv.policy in ON_IN_BASE else "true"
         out[f"base/{lv.policy}"] = (BASE, (*run, f"policies.{lv.policy}.enabled={flip}"))
-        out[f"full-{lv.policy}"] = (FULL_LINKAGE, (*run, f"policies.{lv.policy}.enabled=false"))
+        if lv.in_full:
+            out[f"full-{lv.policy}"] = (
+                FULL_LINKAGE,
+                (*run, f"policies.{lv.policy}.enabled=false"),
+            )
     return out
 
 
@@ -232,16 +263,18 @@ def lever_effects(runs: dict[str, list[dict[str, float]]]) -> list[dict[str, Any
             if on_base
             else (runs["base"], runs[f"base/{lv.policy}"])
         )
-        full_off, full_on = runs[f"full-{lv.policy}"], runs["full"]
-        rows.append(
-            {
-                "lever": lv,
-                "base": effect(base_off, base_on, lv.metric),
-                "full": effect(full_off, full_on, lv.metric),
-                "base_nsr": effect(base_off, base_on, NSR),
-                "full_nsr": effect(full_off, full_on, NSR),
-            }
-        )
+        row = {
+            "lever": lv,
+            "base": effect(base_off, base_on, lv.metric),
+            "full": None,  # not in full linkage
+            "base_nsr": effect(base_off, base_on, NSR),
+            "full_nsr": None,
+        }
+        if lv.in_full:
+            full_off, full_on = runs[f"full-{lv.policy}"], runs["full"]
+            row["full"] = effect(full_off, full_on, lv.metric)
+            row["full_nsr"] = effect(full_off, full_on, NSR)
+        rows.append(row)
     return rows
 
 
@@ -266,7 +299,7 @@ def as_records(runs: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
         rec: dict[str, Any] = {"policy": lv.policy, "metric": lv.metric, "sign": lv.sign}
         for k in ("base", "full", "base_nsr", "full_nsr"):
             e = r[k]
-            rec[k] = {"n": e.n, "mean": e.mean, "lo": e.lo, "hi": e.hi}
+            rec[k] = None if e is None else {"n": e.n, "mean": e.mean, "lo": e.lo, "hi": e.hi}
         rows.append(rec)
     cap = [
         {"lever": label, "n": e.n, "mean": e.mean, "lo": e.lo, "hi": e.hi}
@@ -283,7 +316,9 @@ def _pt(metric: str) -> bool:
     )
 
 
-def _fmt(e: Effect, metric: str, sign: int | None = None) -> str:
+def _fmt(e: Effect | None, metric: str, sign: int | None = None) -> str:
+    if e is None:
+        return "not in full linkage"
     if not math.isfinite(e.mean):
         return "-"
     k = 100.0 if _pt(metric) else 1.0

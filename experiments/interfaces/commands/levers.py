@@ -80,9 +80,11 @@ def main(args: argparse.Namespace) -> int:
     for line in lv.summarize(runs):
         print(line)
     rows = lv.lever_effects(runs)
-    binding = [r for r in rows if lv.binds(r["full"], r["lever"].sign)]
+    in_full = [r for r in rows if r["full"] is not None]
+    binding = [r for r in in_full if lv.binds(r["full"], r["lever"].sign)]
     print(
-        f"{len(binding)} of {len(rows)} policies bind when removed from full linkage ({wall:.0f} s)"
+        f"{len(binding)} of {len(in_full)} policies bind when removed from full linkage "
+        f"({wall:.0f} s)"
     )
     if args.json_out:
         out = Path(args.json_out)
@@ -94,4 +96,4 @@ def main(args: argparse.Namespace) -> int:
 
         replace_marked_section(args.markdown, MARKER, lv.markdown(runs, settings))
         print(f"wrote the tables into {args.markdown}")
-    return 0 if len(binding) == len(rows) else 1
+    return 0 if len(binding) == len(in_full) else 1

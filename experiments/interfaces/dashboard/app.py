@@ -57,7 +57,7 @@ logger = logging.getLogger(__name__)
 
 LANG_ENV = "LINKAGE_DASHBOARD_LANG"
 MAIN_LEVERS = ("platform", "joint_meeting", "time_bank")
-"""Policies with a switch among the main levers (the rest are under 'all 14 policies')."""
+"""Policies with a switch among the main levers (the rest are under 'all policies')."""
 FRAME_PAUSE_S = 0.05  # seconds the play loop rests between frames (lets clicks through)
 
 CSS = f"""
@@ -313,7 +313,7 @@ def Levers(st: DashboardState):
             solara.Warning(f"{total:.0%}: {t('over_allocated', lang)}", dense=True)
         elif total < 1.0 - 1e-9:
             solara.Text(f"{t('unallocated', lang)}: {1 - total:.0%}", classes=["status"])
-    with solara.Details(t("more_levers", lang)):
+    with solara.Details(t("more_levers", lang, n=len(POLICIES))):
         for name in POLICIES:
             if name not in MAIN_LEVERS:
                 _policy_switch(st, name, lang)

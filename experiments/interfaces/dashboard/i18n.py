@@ -30,7 +30,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "mode": ("联动模式", "Linkage mode"),
     "custom": ("已调整", "modified"),
     "levers": ("主要杠杆", "Main levers"),
-    "more_levers": ("全部 14 项政策", "All 14 policies"),
+    "more_levers": ("全部 {n} 项政策", "All {n} policies"),
     "street": ("街道规模(工作坊)", "Street (workshop scale)"),
     "n_residents": ("居民数", "Residents"),
     "n_communities": ("社区数", "Communities"),

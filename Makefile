@@ -19,7 +19,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dask]"
+	$(BIN)/pip install --quiet -e ".[dask,robustness]"
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python

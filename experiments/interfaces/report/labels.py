@@ -222,11 +222,16 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-def t(key: str, lang: str, **fmt: Any) -> str:
-    """The text `key` in `lang`, formatted with `fmt`."""
-    en, zh = TEXT[key]
+def pick(table: dict[str, tuple[str, str]], key: str, lang: str, **fmt: Any) -> str:
+    """The (English, Chinese) text `key` of `table` in `lang`, formatted with `fmt`."""
+    en, zh = table[key]
     s = zh if lang == "zh" else en
     return s.format(**fmt) if fmt else s
+
+
+def t(key: str, lang: str, **fmt: Any) -> str:
+    """The text `key` in `lang`, formatted with `fmt`."""
+    return pick(TEXT, key, lang, **fmt)
 
 
 def group_name(group: str, lang: str) -> str:

@@ -27,7 +27,7 @@ from experiments.analyses.robustness import find_studies, read_study
 from experiments.engine.folders import check_out, tmp_path
 from experiments.interfaces.report.fonts import figure_fonts, font_rc
 from experiments.interfaces.report.html import CSS, esc, img
-from experiments.interfaces.report.labels import HEADLINE
+from experiments.interfaces.report.labels import HEADLINE, pick
 from experiments.interfaces.report.plotting import DPI, png
 
 FIGURE = "robustness.png"
@@ -124,8 +124,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 def tr(key: str, lang: str, **fmt: Any) -> str:
     """A text of the section in `lang`."""
-    en, zh = TEXT[key]
-    return (zh if lang == "zh" else en).format(**fmt)
+    return pick(TEXT, key, lang, **fmt)
 
 
 def outcome_name(metric: str, lang: str) -> str:

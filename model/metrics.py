@@ -198,25 +198,35 @@ class Recorder:
     def _execution(
         self, w0: int, n_weeks: int, spend: dict[str, float], years: float
     ) -> dict[str, float]:
-        """Budget execution over the summary's weeks: spent / allocated for the run and per
-        channel (a budget year counts by the share of its weeks inside the window), money
-        returned at the end of a budget year and money moved to the fallback channel."""
+        """Budget execution over the budget years the summary's weeks overlap, each weighted by
+        the share of its weeks inside the window: the year's spending (the closed ledger, or, for
+        the year still open, spending so far) over its allocation, for the run and per channel;
+        money returned at the end of a budget year and money moved to the fallback channel.
+
+        A year counts whole, not pro rata by week: spending is lumpy (contracts are paid at
+        signature and at evaluation), so spending in part of a year against that part's share
+        of the allocation can exceed 1. The open year's rate is what it has executed so far.
+        `spend` (the window's spending) is not used: the ledger is the execution's owner.
+        """
         gov = self.model.gov
         alloc = dict.fromkeys(CHANNELS, 0.0)
+        spent = dict.fromkeys(CHANNELS, 0.0)
         returned = moved = 0.0
         for year, led in gov.ledger.items():
             share = _overlap(year, w0, n_weeks)
             if share <= 0:
                 continue
+            closed = year in gov.closed
             for c in CHANNELS:
                 alloc[c] += share * led["allocated"][c]
+                spent[c] += share * (led["spent"][c] if closed else gov.spent_year[c])
                 moved += share * led["moved_out"][c]
-                if year in gov.closed:
+                if closed:
                     returned += share * led["returned"][c]
         total_alloc = sum(alloc.values())
         out = {
             "budget_allocated": float(total_alloc),
-            "budget_execution_rate": sum(spend.values()) / total_alloc
+            "budget_execution_rate": float(sum(spent.values()) / total_alloc)
             if total_alloc > 0
             else float("nan"),
             "gov_returned": float(returned),
@@ -225,7 +235,7 @@ class Recorder:
         }
         for c in CHANNELS:
             out[f"budget_execution_rate_{c}"] = (
-                spend[c] / alloc[c] if alloc[c] > 1e-9 else float("nan")
+                float(spent[c] / alloc[c]) if alloc[c] > 1e-9 else float("nan")
             )
         return out
 

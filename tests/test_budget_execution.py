@@ -164,3 +164,20 @@ def test_funding_strategies_spend_within_three_percent_of_the_budget():
     budget = p.funding.special_fund + p.funding.lottery_fund
     spread = max(spent.values()) - min(spent.values())
     assert spread <= 0.03 * budget, spent
+
+
+@pytest.mark.parametrize("weeks,warmup", [(26, 0), (39, 13), (78, 26)])
+def test_execution_rate_of_a_run_ending_mid_year_is_at_most_one(weeks, warmup):
+    """Spending is lumpy (contracts are paid at signature): pro rata by week, a run ending
+    mid-year showed more than 100% executed (1.057 in the baseline's 26-week run). The rate now
+    counts each budget year whole from the ledger, the open year by what it has spent so far."""
+    m = LinkageModel(
+        scenario_params("base.yaml", f"run.weeks={weeks}", f"run.warmup_weeks={warmup}"), seed=3
+    )
+    m.run()
+    s = m.summary()
+    assert 0.0 < s["budget_execution_rate"] <= 1.0 + 1e-9, s["budget_execution_rate"]
+    if weeks < 52:  # only the open year 0 in the window: what it has spent so far
+        assert s["budget_execution_rate"] == pytest.approx(
+            sum(m.gov.spent_year.values()) / sum(m.gov.ledger[0]["allocated"].values())
+        )

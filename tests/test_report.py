@@ -568,3 +568,20 @@ def test_charitable_channel_is_shown_beside_public_money(tmp_path):
     assert math.isclose(don["five_society"], per_year, rel_tol=1e-6)
     page = rep.html.read_text(encoding="utf-8")
     assert "The charitable channel beside public money" in page and "Donations / year" in page
+
+
+def test_an_experiment_entry_reusing_a_file_shows_its_own_label(tmp_path):
+    """The modes study runs full_linkage.yaml twice; the second entry (equal intake delay) used
+    to show its raw id in the report. The experiment's `label_en`/`label_zh` reach the report
+    through the manifest."""
+    from experiments.engine.spec import load_experiment
+    from experiments.engine.sweep import resolved_scenarios
+
+    exp = load_experiment(REPO / "experiments" / "linkage_modes.yaml")
+    manifest = {"scenarios": resolved_scenarios(exp, 4, 0)}
+    names = [e.name for e in exp.scenarios]
+    zh = scenario_labels(manifest, names, "zh")
+    en = scenario_labels(manifest, names, "en")
+    assert en["full_linkage_equal_delay"] == "Full linkage at equal intake delay"
+    assert zh["full_linkage_equal_delay"] == "四社联动(受理时延相同)"
+    assert zh["full_linkage"] == "四社联动" and "full_linkage" not in en.values()

@@ -9,7 +9,8 @@ label_zh: 六种联动模式
 description: The six linkage modes against the siloed baseline.
 scenarios:                          # a list of scenario files (relative to this file) ...
   - ../scenarios/modes/siloed.yaml
-#  ... or a mapping name -> file, or name -> {file: ..., set: {dotted.key: value}}
+#  ... or a mapping name -> file, or name -> {file: ..., set: {dotted.key: value},
+#      label_en: ..., label_zh: ...}  (display names for an entry that reuses a file)
 baseline: siloed                    # default: the first scenario
 levers:                             # what a decision maker controls
   providers.sw_per_10k: {values: [3, 6.6, 12]}
@@ -167,6 +168,8 @@ class ScenarioRef(BaseModel):
 
     file: str
     set: dict[str, Any] = Field(default_factory=dict, description="dotted.key: value overrides.")
+    label_en: str | None = Field(None, description="Display name in English reports.")
+    label_zh: str | None = Field(None, description="Display name in Chinese reports.")
 
 
 class ExperimentSpec(_NumbersNotBool):
@@ -261,6 +264,8 @@ class ScenarioEntry:
     file: Path
     overrides: tuple[str, ...] = ()
     seed_stream: int | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    """(lang, display name) pairs the experiment gives this entry (`label_en`, `label_zh`)."""
 
 
 @dataclass(frozen=True)
@@ -356,14 +361,16 @@ def _spec_error(path: Path, e: ValidationError) -> ScenarioError:
 def _scenario_entries(path: Path, spec: ExperimentSpec) -> list[ScenarioEntry]:
     entries: list[ScenarioEntry] = []
     if isinstance(spec.scenarios, list):
-        items = [(None, f, {}) for f in spec.scenarios]
+        items = [(None, f, {}, ()) for f in spec.scenarios]
     else:
         items = [
-            (name, ref, {}) if isinstance(ref, str) else (name, ref.file, ref.set)
+            (name, ref, {}, ())
+            if isinstance(ref, str)
+            else (name, ref.file, ref.set, _ref_labels(ref))
             for name, ref in spec.scenarios.items()
         ]
     seen: dict[str, int] = {}
-    for i, (name, file, sets) in enumerate(items):
+    for i, (name, file, sets, labels) in enumerate(items):
         field_name = f"scenarios.{name if name is not None else i}"
         fpath = locate(path.parent / file).resolve()
         if not fpath.exists():
@@ -380,9 +387,19 @@ def _scenario_entries(path: Path, spec: ExperimentSpec) -> list[ScenarioEntry]:
             )
         seen[name] = i
         entries.append(
-            ScenarioEntry(i, name, fpath, tuple(override(k, v) for k, v in sets.items()))
+            ScenarioEntry(
+                i, name, fpath, tuple(override(k, v) for k, v in sets.items()), labels=labels
+            )
         )
     return entries
+
+
+def _ref_labels(ref: ScenarioRef) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (lang, text)
+        for lang, text in (("en", ref.label_en), ("zh", ref.label_zh))
+        if text is not None
+    )
 
 
 def _grid_values(p: Parameter) -> list[Any]:

@@ -121,6 +121,7 @@ def resolved_scenarios(
                 "name": entry.name,
                 "file": str(entry.file),
                 "overrides": list(entry.overrides),
+                **{f"label_{lang}": text for lang, text in entry.labels},
                 "params": params.model_dump(mode="json"),
             }
         )

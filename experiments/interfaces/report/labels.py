@@ -335,7 +335,8 @@ def _own_labels(file: str | Path) -> dict[str, Any]:
 
 
 def scenario_labels(manifest: dict[str, Any], scenarios: list[str], lang: str) -> dict[str, str]:
-    """Display names of the scenarios: `label_<lang>` of their files, else their names.
+    """Display names of the scenarios: the experiment's `label_<lang>` for the entry, else
+    `label_<lang>` of their files, else their names.
 
     A file's label is used only when the experiment kept the file's own name for it (an
     experiment that runs one file twice under two names gets the names). Duplicate labels get
@@ -349,12 +350,16 @@ def scenario_labels(manifest: dict[str, Any], scenarios: list[str], lang: str) -
     Returns:
         Scenario name -> display name.
     """
-    files = {s.get("name"): s.get("file") for s in manifest.get("scenarios", []) or []}
+    entries = {s.get("name"): s for s in manifest.get("scenarios", []) or []}
     out: dict[str, str] = {}
     for name in scenarios:
         label = name
-        file = files.get(name)
-        if file:
+        entry = entries.get(name) or {}
+        file = entry.get("file")
+        given = entry.get(f"label_{lang}") or entry.get("label_en")
+        if given:  # the experiment's own name for this entry
+            label = str(given)
+        elif file:
             own = _own_labels(file)
             if name in (own.get("name"), Path(file).stem):
                 label = str(own.get(f"label_{lang}") or own.get("label_en") or name)

@@ -102,10 +102,9 @@ LEVERS: tuple[Lever, ...] = (
     ),
     Lever(
         "group_work",
-        "sw_utilization",
-        -1,
-        "group sessions serve several residents at once",
-        in_full=False,
+        "professional_needs_satisfaction",
+        +1,
+        "group sessions serve several residents at once: social workers' hours stretch",
     ),
     Lever(
         "community_work",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import pytest
 from conftest import scenario_params
 
 from experiments.analyses.levers import scaled_street

@@ -98,7 +98,6 @@ LEVERS: tuple[Lever, ...] = (
         "service_quality_mean",
         +1,
         "supervised social workers serve better",
-        in_full=False,
     ),
     Lever(
         "group_work",
@@ -111,7 +110,6 @@ LEVERS: tuple[Lever, ...] = (
         "hidden_discovered_share",
         +1,
         "community work reveals needs",
-        in_full=False,
     ),
     Lever(
         "charity",

@@ -50,7 +50,7 @@ def test_group_work_serves_more_professional_needs_with_the_same_social_workers(
     """Groups of at most 8 (at least 4) of one need type in one community, formed within 4
     weeks, half of the group-suited needs waiting for one, a session 1.5 times an individual
     one: professional needs' satisfaction +3.7 pt [+2.8, +4.5] on panel A (six paired seeds,
-    when written), with about 140 groups of about 6 members in a year and a half. Social
+    when written), with about 140 groups of about 6 members in 104 weeks. Social
     workers stay busy (utilization -0.5 pt): the hours a group saves go to waiting cases."""
     on = ("policies.group_work.enabled=true",)
     d = np.array(

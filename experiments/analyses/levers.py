@@ -5,7 +5,7 @@ Two tables (`linkage levers`, docs/validation.md):
 - **capacity**: on `scenarios/base.yaml`, doubling and halving the working social-worker pool
   (`providers.sw_per_10k`) and the registered volunteer share (`volunteers.registered_share`),
   and full linkage against base, on need satisfaction;
-- **policies**: for each of the fourteen policies, its effect on the metric it targets (`LEVERS`,
+- **policies**: for each policy, its effect on the metric it targets (`LEVERS`,
   in the seed's direction) and on need satisfaction, (a) switched from base (on − off for a
   policy off in base, base − off for one on in base) and (b) removed from full linkage (full −
   full without it).

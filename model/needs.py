@@ -38,6 +38,8 @@ F_RESOLVED = 128  # served to its last session and resolved
 F_COMPLEX = 256  # needs a social worker, an organization and volunteers together
 F_JOINT = 512  # taken on as a joint case by the joint meeting
 F_RETURNED = 1024  # came back unresolved for one more session
+F_GROUP_POOL = 2048  # group work: waits in its community's pool for a group of its need type
+F_GROUP = 4096  # served in a group session (group work formed a group it belongs to)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class NeedTable:
         "attempts": np.int8,  # times it came back unresolved
         "provider_kind": np.int8,
         "queue": np.int32,
+        "t_pool": np.float64,  # group work: when it joined its group pool (inf: never)
     }
 
     def __init__(self, capacity: int = 4096) -> None:
@@ -118,6 +121,7 @@ class NeedTable:
         self.skill[:] = -1
         self.provider_kind[:] = -1
         self.queue[:] = -1
+        self.t_pool[:] = np.inf
 
     @property
     def capacity(self) -> int:
@@ -134,6 +138,8 @@ class NeedTable:
             new[: self.n] = old[: self.n]
             if name in ("skill", "provider_kind", "queue"):
                 new[self.n :] = -1
+            elif name == "t_pool":
+                new[self.n :] = np.inf
             setattr(self, name, new)
 
     def add(self, **cols: np.ndarray) -> np.ndarray:

@@ -6,7 +6,8 @@ Owns:
   patience, service hours, sessions of the case, complex or not, hidden or visible, paid with
   credit or not, the intake delay), written to the need table;
 - discovery of hidden needs (a base chance, plus what policies add: the platform's standing
-  extra and social workers' outreach surveys), and venue slots for group activities;
+  extra and social workers' outreach surveys), venue slots for group activities, and group
+  work's pools (needs waiting for a group of their type in their community);
 - the close of a need's life on the residents' side: overdue needs abandoned at their deadlines,
   satisfaction of met needs (resolved or not), and trust moving with the week's outcomes;
 - resident leaders' turnover (they stop leading) and how many more a community can hold.
@@ -29,6 +30,8 @@ from model.needs import (
     ABANDONED,
     F_COMPLEX,
     F_DISCOVERED,
+    F_GROUP,
+    F_GROUP_POOL,
     F_HIDDEN,
     F_REDEEM,
     F_RESOLVED,
@@ -93,8 +96,13 @@ class Population:
         self.outreach_discovery = np.zeros(nc)
         self.community_work_discovery = np.zeros(nc)
         self.group_share = np.zeros(len(catalog.names))
-        self.group_hours_factor = 1.0
-        self.group_needs_total = 0
+        self.group_size = 1
+        self.group_min = 1
+        self.group_factor = 1.0
+        self.group_wait = 0.0
+        self.group_sessions = 0  # groups formed
+        self.group_members = 0  # needs served in a group
+        self.group_released = 0  # needs that waited in a pool in vain and went one to one
         self.arisen_week = 0
 
     # ------------------------------------------------------------------ settings
@@ -107,11 +115,24 @@ class Population:
         """This week's extra discovery chance per community from outreach (needs surveys)."""
         self.outreach_discovery = extra
 
-    def serve_in_groups(self, share: np.ndarray, hours_factor: float) -> None:
-        """Group work (小组工作): from now on, `share` (per need type) of new needs are served
-        in group sessions, each needing `hours_factor` times its individual provider hours."""
+    def serve_in_groups(
+        self, share: np.ndarray, size: int, min_size: int, factor: float, wait_hours: float
+    ) -> None:
+        """Group work (小组工作): from now on, `share` (per need type) of new needs wait in their
+        community's pool of that type for a group (see `_form_groups`).
+
+        Args:
+            share: Per need type, the share of its needs that wait for a group.
+            size: Most members of one group.
+            min_size: Fewest members a group starts with.
+            factor: Provider hours of a group session, times one individual session's.
+            wait_hours: Longest wait in a pool; then the need is served one to one.
+        """
         self.group_share = np.asarray(share, dtype=float)
-        self.group_hours_factor = float(hours_factor)
+        self.group_size = max(1, int(size))
+        self.group_min = max(1, min(int(min_size), self.group_size))
+        self.group_factor = float(factor)
+        self.group_wait = float(wait_hours)
 
     def set_community_work(self, discovery: np.ndarray, trust: np.ndarray) -> None:
         """Community work (社区工作) this week: extra discovery chance per community, and trust
@@ -182,15 +203,17 @@ class Population:
         else:
             hours = mean_h.astype(float)
             rng.standard_normal(m)
-        if self.group_share.any():  # group work: these needs are served in group sessions
+        grp = np.zeros(m, dtype=bool)
+        if self.group_share.any():  # group work: these needs wait in a pool for a group
             grp = self.streams.weekly("group_work", week).random(m) < self.group_share[types]
-            hours = np.where(grp, hours * self.group_hours_factor, hours)
-            self.group_needs_total += int(grp.sum())
         hidden = rng.random(m) < cat.hidden[types]
         venue = cat.venue[types]
         status = np.where(hidden, HIDDEN, HELD).astype(np.int8)
-        t_post = np.where(hidden | venue, np.inf, t_raise + self._intake(week, m, matching_delay))
+        t_desk = t_raise + self._intake(week, m, matching_delay)
+        t_post = np.where(hidden | venue | grp, np.inf, t_desk)
+        t_pool = np.where(grp & ~hidden, t_desk, np.inf)
         flags = np.where(hidden, F_HIDDEN, 0).astype(np.uint16)
+        flags[grp] |= F_GROUP_POOL
         flags[self.time_bank.will_redeem(rids, hours, rng)] |= F_REDEEM
         # Cases: sessions and complexity, from their own stream (the needs stream stays aligned).
         crng = self.streams.weekly("cases", week)
@@ -209,6 +232,7 @@ class Population:
             status=status,
             flags=flags,
             sessions=sessions,
+            t_pool=t_pool,
         )
         self.arisen_week = m
         # Discovery of hidden needs; venue slots; then everything due this week.
@@ -224,9 +248,14 @@ class Population:
                 nt.status[found] = HELD
                 nt.flags[found] |= F_DISCOVERED
                 when = np.maximum(nt.t_raise[found], t0 + rng.random(len(found)) * WEEK)
-                nt.t_post[found] = when + self._intake(week, len(found), matching_delay, 1)
+                at_desk = when + self._intake(week, len(found), matching_delay, 1)
+                pool = (nt.flags[found] & F_GROUP_POOL) > 0
+                nt.t_post[found] = np.where(pool, np.inf, at_desk)
+                nt.t_pool[found] = np.where(pool, at_desk, np.inf)
         if cat.venue.any():
             self._venue_slots(lo, t0, rng, week, matching_delay)
+        if self.group_share.any():
+            self._form_groups(lo, t0, week)
         st_all = nt.status[lo : nt.n]
         return lo + np.flatnonzero((st_all == HELD) & (nt.t_post[lo : nt.n] < t0 + WEEK))
 
@@ -261,6 +290,59 @@ class Population:
         if len(ok):
             when = np.maximum(nt.t_raise[ok], t0 + rng.random(len(ok)) * WEEK * 0.5)
             nt.t_post[ok] = when + self._intake(week, len(ok), matching_delay, 2)
+
+    def _form_groups(self, lo: int, t0: float, week: int) -> None:
+        """Group work: needs in a pool (a community and a need type) that have reached the desk
+        by the week's end form groups when the pool holds at least `group_min` of them and
+        either `group_size` or a member has waited `group_wait` hours. All members of the pool
+        then go, in ceil(n / group_size) groups of near-equal size; each member's session takes
+        `group_factor` / its group's size of an individual session's provider hours (the
+        group's session hours shared by its members). A member that has waited `group_wait`
+        hours in a pool too small for a group is served one to one. Posted needs reach the desk
+        at a uniform time in the week (a weekly stream of their own), not before joining the
+        pool. Loops over (community, type) pools, not over residents."""
+        nt = self.needs
+        t1 = t0 + WEEK
+        hi = nt.n
+        ids = lo + np.flatnonzero(
+            (nt.status[lo:hi] == HELD)
+            & ((nt.flags[lo:hi] & F_GROUP_POOL) > 0)
+            & np.isinf(nt.t_post[lo:hi])
+            & (nt.t_pool[lo:hi] < t1)
+        )
+        if not len(ids):
+            return
+        key = nt.community[ids].astype(np.int64) * len(self.catalog.names) + nt.ntype[ids]
+        order = np.lexsort((ids, key))
+        ids, key = ids[order], key[order]
+        cuts = np.flatnonzero(np.diff(key)) + 1
+        rng = self.streams.weekly("group_sessions", week)
+        go: list[np.ndarray] = []
+        share: list[np.ndarray] = []
+        alone: list[np.ndarray] = []
+        for pool in np.split(ids, cuts):
+            n = len(pool)
+            waited = t1 - nt.t_pool[pool] >= self.group_wait
+            if n >= self.group_min and (n >= self.group_size or waited.any()):
+                groups = -(-n // self.group_size)
+                sizes = np.full(groups, n // groups)
+                sizes[: n % groups] += 1
+                go.append(pool)
+                share.append(np.repeat(self.group_factor / sizes, sizes))
+                self.group_sessions += groups
+            elif waited.any():
+                alone.append(pool[waited])
+        if go:
+            g = np.concatenate(go)
+            nt.hours[g] *= np.concatenate(share)
+            nt.flags[g] |= F_GROUP
+            self.group_members += len(g)
+        if alone:
+            self.group_released += sum(len(a) for a in alone)
+        posted = np.concatenate(go + alone) if go or alone else ids[:0]
+        if len(posted):
+            when = t0 + rng.random(len(posted)) * WEEK
+            nt.t_post[posted] = np.maximum(nt.t_pool[posted], when)
 
     def abandon_overdue(self, week: int) -> np.ndarray:
         """Needs still open and not in service whose deadline passed this week are abandoned at

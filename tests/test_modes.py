@@ -58,14 +58,19 @@ def test_description_names_every_declared_lever_in_both_languages(path: Path) ->
         "project_teams": "project teams", "mobilization": "mobilization",
         "codelivery": "co-delivery", "time_bank": "time bank", "allocation": "budget split",
         "platform": "platform", "credit": "credit", "joint_meeting": "joint meeting",
-        "charity": "charit",
+        "charity": "charit", "supervision": "supervision", "group_work": "group work",
+        "community_work": "community work",
     }  # fmt: skip
-    if sc.name == "full_linkage":  # "all fourteen policies" names them at once
-        assert "all fourteen policies" in words["en"] and "十四项政策全部开启" in words["zh"]
+    if sc.name == "full_linkage":  # "all policies" names them at once
+        assert "all policies except the charity fund" in words["en"]
+        assert "除第五社(社会慈善资源)外的全部政策开启" in words["zh"]
         assert "budget split" in words["en"] and "预算分配" in words["zh"]
         return
-    if sc.name == "five_society":  # full linkage's fourteen policies, at once, plus charity
-        assert "all fourteen policies" in words["en"] and "十四项政策全部开启" in words["zh"]
+    if sc.name == "five_society":  # full linkage's policies, at once, plus charity
+        assert (
+            "all policies of full linkage" in words["en"]
+            and "完整联动的全部政策开启" in words["zh"]
+        )
         assert "budget split" in words["en"] and "预算分配" in words["zh"]
         assert "charit" in words["en"] and "社会慈善资源" in words["zh"]
         return
@@ -73,6 +78,19 @@ def test_description_names_every_declared_lever_in_both_languages(path: Path) ->
         assert en_terms[lever] in words["en"], (path.name, lever)
         zh = lever_label(lever, "zh")
         assert zh in words["zh"] or zh[:4] in words["zh"], (path.name, lever, zh)
+
+
+def test_full_linkage_runs_every_policy_the_lever_table_puts_in_it() -> None:
+    """ "All policies except the charity fund" is true: full linkage's policy levers are exactly
+    those `LEVERS` marks in_full (the removal table's arms), and five-society linkage is full
+    linkage plus the charity fund."""
+    from experiments.analyses.levers import LEVERS
+
+    full = set(load_scenario(MODES / "full_linkage.yaml").levers) - {"allocation"}
+    assert full == {lv.policy for lv in LEVERS if lv.in_full}
+    five = set(load_scenario(MODES / "five_society.yaml").levers) - {"allocation"}
+    assert five == full | {"charity"}
+    assert {"supervision", "group_work", "community_work"} <= full
 
 
 def test_a_mode_with_an_undeclared_change_is_caught(tmp_path: Path) -> None:

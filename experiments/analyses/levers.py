@@ -5,7 +5,7 @@ Two tables (`linkage levers`, docs/validation.md):
 - **capacity**: on `scenarios/base.yaml`, doubling and halving the working social-worker pool
   (`providers.sw_per_10k`) and the registered volunteer share (`volunteers.registered_share`),
   and full linkage against base, on need satisfaction;
-- **policies**: for each of the fourteen policies, its effect on the metric it targets (`LEVERS`,
+- **policies**: for each policy, its effect on the metric it targets (`LEVERS`,
   in the seed's direction) and on need satisfaction, (a) switched from base (on − off for a
   policy off in base, base − off for one on in base) and (b) removed from full linkage (full −
   full without it).
@@ -98,21 +98,18 @@ LEVERS: tuple[Lever, ...] = (
         "service_quality_mean",
         +1,
         "supervised social workers serve better",
-        in_full=False,
     ),
     Lever(
         "group_work",
-        "sw_utilization",
-        -1,
-        "group sessions serve several residents at once",
-        in_full=False,
+        "professional_needs_satisfaction",
+        +1,
+        "group sessions serve several residents at once: social workers' hours stretch",
     ),
     Lever(
         "community_work",
         "hidden_discovered_share",
         +1,
         "community work reveals needs",
-        in_full=False,
     ),
     Lever(
         "charity",

@@ -22,18 +22,40 @@ class GroupWorkParams(PolicyParams):
         2,
         30,
         "residents",
-        "Residents with the same need type served together in one group session.",
+        "Most residents with the same need type in one group (a pool larger than this splits "
+        "into near-equal groups).",
         "docs/sources.md: 8-10 members with one facilitator (PATTERNS 9.1)",
         plausible=(6, 12),
     )
+    min_size: float = P(
+        4.0,
+        2,
+        30,
+        "residents",
+        "Fewest residents a group starts with; a smaller pool keeps waiting.",
+        ASSUMPTION + " (practitioners' convention of 6-12 members, unverified, PATTERNS 9.2; "
+        "a small group of 4 still runs)",
+        plausible=(3, 6),
+    )
+    wait_weeks: float = P(
+        4.0,
+        0,
+        52,
+        "weeks",
+        "Longest wait in a pool for a group (recruiting a group); a member who has waited this "
+        "long starts the group if the pool has `min_size`, else is served one to one.",
+        ASSUMPTION,
+        plausible=(2, 8),
+    )
     share: float = P(
-        0.3,
+        0.5,
         0,
         1,
         "share",
-        "Share of the needs of group-suited types served in a group rather than one to one.",
+        "Share of the needs of group-suited types whose residents wait for a group rather "
+        "than being served one to one.",
         ASSUMPTION,
-        plausible=(0.1, 0.6),
+        plausible=(0.2, 0.7),
     )
     session_factor: float = P(
         1.5,
@@ -41,7 +63,7 @@ class GroupWorkParams(PolicyParams):
         5,
         "x individual hours",
         "Provider hours of a group session relative to one individual session (preparation, "
-        "longer sessions); each member uses session_factor / group_size of them.",
+        "longer sessions); each member of a group of n uses session_factor / n of them.",
         ASSUMPTION,
         plausible=(1.0, 3.0),
     )
@@ -66,7 +88,9 @@ class GroupWork(Policy):
         pr = self.pars
         names = model.catalog.names
         share = np.array([pr.share if n in pr.group_needs else 0.0 for n in names])
-        model.population.serve_in_groups(share, pr.session_factor / pr.group_size)
+        model.population.serve_in_groups(
+            share, pr.group_size, pr.min_size, pr.session_factor, pr.wait_weeks * 168.0
+        )
 
 
 class CommunityWorkParams(PolicyParams):

@@ -1,7 +1,7 @@
 """`linkage levers [--quick]`: do the levers bind? Paired-seed effects with 95% intervals.
 
-Runs the arms of `experiments.analyses.levers` (capacity levers on base; each of the fourteen
-policies switched from base and removed from full linkage), prints one line per lever and, with
+Runs the arms of `experiments.analyses.levers` (capacity levers on base; each
+policy switched from base and removed from full linkage), prints one line per lever and, with
 `--markdown docs/validation.md`, writes both tables into that file between its `levers-table`
 markers. Exit 0 when every policy moves its target metric in the seed's direction with an
 interval that excludes 0 when removed from full linkage, 1 otherwise.

@@ -8,7 +8,11 @@ Owns:
   (驻区单位) and firms, public matching (配捐) in, grants out; per week and over the run;
 - the micro-projects it funds (公益微项目): a grant to a community organization that takes on
   one project worker for the project's weeks (a `ServiceStaff`, paid from the organization's
-  books, which the grant fills), who serves residents like any other provider.
+  books, which the grant fills), who serves residents like any other provider;
+- units' pledged service (承诺服务): each budget year, every unit based in the community decides
+  whether to pledge staff hours; each pledging unit sends one staff member (a `ServiceStaff` on
+  the community's roster, paid by the unit, not by public money) who serves `pledge_hours` a
+  week, on one day, for the year.
 
 How donors respond (assumptions with ranges, docs/ODD.md, "Social charitable resources"):
 the expected number of gifts of each source is scaled by residents' trust relative to its start
@@ -17,8 +21,14 @@ and follow organizations' reputations), and by matching (a matching offer change
 `match_response`: positive is crowding-in, negative crowding-out) while the year's matching
 envelope lasts. Matching money comes from the government's `charity_match` channel.
 
-Every random draw comes from the named streams "charity" (weekly) and "charity_projects", so a
-street without the channel draws nothing and its results are unchanged.
+Units pledge with probability 1 - (1 - `pledge_share`) x (1 - `pledge_org_share`) ** k, where k
+is the number of community organizations open in the unit's community (the residents' committee
+mobilizes every unit, each organization adds its own appeal), times the same trust factor as
+giving (at most 1).
+
+Every random draw comes from the named streams "charity" (weekly), "charity_projects" and
+"charity_pledges" (yearly), so a street without the channel draws nothing and its results are
+unchanged.
 """
 
 from __future__ import annotations
@@ -66,6 +76,10 @@ class DonorSettings:
         retain_share: Share of the fund kept in reserve, never granted.
         project_weeks: Length of a micro-project (weeks).
         grant_weeks: Weeks between grant rounds.
+        pledge_share: Chance a unit pledges service hours in a year, mobilized by the
+            residents' committee alone.
+        pledge_org_share: Extra chance each open community organization in its community adds.
+        pledge_hours: Hours a week a pledging unit's staff member serves (one day a week).
     """
 
     seed_fund: float = 50_000.0
@@ -85,6 +99,9 @@ class DonorSettings:
     retain_share: float = 0.33
     project_weeks: int = 26
     grant_weeks: int = 4
+    pledge_share: float = 0.3
+    pledge_org_share: float = 0.1
+    pledge_hours: float = 4.0
 
 
 class Charity:
@@ -124,6 +141,9 @@ class Charity:
         self.trust_ref = 0.5
         self._running: list[tuple[int, Provider]] = []  # (end week, project worker)
         self.project_log: list[Contract] = []
+        self.pledged: list[Provider] = []  # units' staff serving this year (承诺服务)
+        self.pledges = 0  # unit-years pledged over the run
+        self._pledged_done = 0.0  # hours served by pledged staff who have left
 
     # ------------------------------------------------------------------ set-up
     def configure(self, settings: DonorSettings) -> None:
@@ -165,6 +185,8 @@ class Charity:
         m = self.model
         s = self.settings
         gov = m.gov
+        if week % 52 == 0:
+            self._renew_pledges(week)
         matching = s.match_ratio > 0 and gov.remaining("charity_match") > 0
         f = self.giving_multiplier(matching)
         rng = m.streams.weekly("charity", week)
@@ -203,6 +225,46 @@ class Charity:
         self._end_projects(week)
         if week % s.grant_weeks == 0:
             self._fund_projects(week)
+
+    # ------------------------------------------------------------------ pledged service
+    def pledge_probability(self) -> np.ndarray:
+        """Per community, the chance a unit pledges service hours this year: the residents'
+        committee and each open community organization mobilize it, scaled by trust."""
+        s = self.settings
+        m = self.model
+        orgs = m.organizations.community_orgs()
+        p = 1.0 - (1.0 - s.pledge_share) * (1.0 - s.pledge_org_share) ** orgs
+        trust = max(1e-6, float(m.residents.trust.mean()))
+        return np.clip(p * (trust / self.trust_ref) ** s.trust_elasticity, 0.0, 1.0)
+
+    def _renew_pledges(self, week: int) -> None:
+        """At each budget year's start, last year's pledged staff leave and each unit decides
+        again: a pledging unit sends one staff member for `pledge_hours` a week, one day a week."""
+        for st in self.pledged:
+            self._pledged_done += st.busy_hours
+            st.leave()
+        self.pledged = []
+        s = self.settings
+        m = self.model
+        pp = m.p.providers
+        full = pp.sw_hours * (1 - pp.sw_admin_share)
+        if s.pledge_hours <= 0 or s.units_per_community <= 0 or full <= 0:
+            return
+        rng = m.streams.weekly("charity_pledges", week)
+        units = int(round(s.units_per_community))
+        probs = self.pledge_probability()
+        counts = rng.binomial(units, probs)
+        wf = m.workforce
+        frac = min(1.0, s.pledge_hours / full)
+        for c, k in enumerate(counts.tolist()):
+            for q in wf.draw_quality(rng, k).tolist():
+                st = wf.hire(ServiceStaff, c, 1, "staff", q, fraction=frac, wage_factor=0.0, days=1)
+                self.pledged.append(st)
+        self.pledges += int(counts.sum())
+
+    def pledged_hours(self) -> float:
+        """Hours of service units' pledged staff delivered over the run."""
+        return self._pledged_done + float(sum(st.busy_hours for st in self.pledged))
 
     # ------------------------------------------------------------------ grants
     def project_cost(self) -> float:

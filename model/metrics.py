@@ -391,6 +391,7 @@ class Recorder:
         out["charity_balance"] = float(m.charity.balance)
         out["charity_projects"] = float(m.charity.projects)
         out["charity_project_hours"] = m.charity.project_hours()
+        out["charity_pledged_hours"] = m.charity.pledged_hours()
         # Social workers' careers: quits after the warm-up and their yearly rate; vacant posts.
         quits = float(d["sw_quits"][post].sum())
         out["sw_quits"] = quits

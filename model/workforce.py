@@ -83,6 +83,7 @@ class Workforce:
         employer: SocialOrganization | None = None,
         fraction: float = 1.0,
         wage_factor: float = 1.0,
+        days: int | None = None,
     ) -> Provider:
         """Create a paid provider and put it on the roster.
 
@@ -95,6 +96,7 @@ class Workforce:
             employer: The organization paying it (None: the community or the government).
             fraction: A part-time post: this share of the hours and of the salary.
             wage_factor: The employer pays this share of the role's salary.
+            days: Days a week it serves (None: the role's).
 
         Returns:
             The new provider.
@@ -116,6 +118,8 @@ class Workforce:
         s.salary = salary * wage_factor if wage_factor != 1.0 else salary
         if role == "cw":
             s.days = pp.cw_service_days
+        if days is not None:
+            s.days = days
         s.employer = employer
         if employer is not None:
             employer.staff.append(s)

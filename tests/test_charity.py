@@ -95,6 +95,40 @@ def test_giving_follows_trust_and_published_credit():
     assert ch.giving_multiplier(matching=True) > ch.giving_multiplier(matching=False)
 
 
+SEEDS_PLEDGE = tuple(range(1, 17))
+NO_PLEDGE = ("policies.charity.pledge_hours=0",)
+
+
+def test_units_pledged_service_serves_more_needs():
+    """Units' pledged service (承诺服务; about 5-6 of the 15 units pledge 4 h a week): about
+    1,700 h served over the run and the share of needs served +0.38 pt [+0.17, +0.59] (16
+    paired seeds when written; need satisfaction +0.21 pt [+0.02, +0.40]). No public or fund
+    money moves: the units pay their staff."""
+    keys = ("needs_met_rate", "charity_pledged_hours", "gov_spending_total", "charity_grants")
+    d = {
+        k: np.array([run(ON, s)[k] - run(ON + NO_PLEDGE, s)[k] for s in SEEDS_PLEDGE]) for k in keys
+    }
+    x = d["needs_met_rate"]
+    half = 2.131 * x.std(ddof=1) / np.sqrt(len(x))  # t(0.975, 15 df)
+    assert x.mean() - half > 0, (x.mean(), half)
+    assert (d["charity_pledged_hours"] > 0).all()
+    assert all(run(ON + NO_PLEDGE, s)["charity_pledged_hours"] == 0 for s in SEEDS_PLEDGE[:2])
+    assert (d["gov_spending_total"] == 0).all()
+
+
+def test_organizations_mobilize_units_to_pledge():
+    """Each open community organization adds its appeal: the pledge probability rises with
+    `pledge_org_share` and with the organizations a community has."""
+    m = LinkageModel(scenario_params("modes/siloed.yaml", *SHORT, *ON), seed=1)
+    ch = m.charity
+    p0 = ch.pledge_probability()
+    assert ((p0 > 0) & (p0 <= 1)).all()
+    ch.settings.pledge_org_share = 0.3
+    p1 = ch.pledge_probability()
+    orgs = m.organizations.community_orgs()
+    assert (p1[orgs > 0] > p0[orgs > 0]).all() and (p1[orgs == 0] == p0[orgs == 0]).all()
+
+
 def test_the_ledger_check_catches_a_leak():
     m = LinkageModel(
         scenario_params("modes/siloed.yaml", "run.weeks=12", "run.warmup_weeks=4", *ON), seed=3

@@ -167,9 +167,40 @@ class CharityParams(PolicyParams):
         plausible=(1, 13),
     )
 
+    pledge_share: float = P(
+        0.3,
+        0,
+        1,
+        "share of units per year",
+        "Chance a unit based in the community pledges service hours (承诺服务) in a budget year "
+        "when the residents' committee alone mobilizes it.",
+        ASSUMPTION + " (no quantitative source found, PATTERNS 8.12)",
+        plausible=(0.1, 0.6),
+    )
+    pledge_org_share: float = P(
+        0.1,
+        0,
+        1,
+        "share per organization",
+        "Extra chance each open community organization in the unit's community adds (its own "
+        "appeal to the unit): 1 - (1 - pledge_share) x (1 - this) ** organizations.",
+        ASSUMPTION,
+        plausible=(0.0, 0.3),
+    )
+    pledge_hours: float = P(
+        4.0,
+        0,
+        40,
+        "hours/unit-week",
+        "Service hours a pledging unit's staff member gives a week, on one day, for the year "
+        "(paid by the unit); 0: units pledge no service.",
+        ASSUMPTION + " (half a working day a week)",
+        plausible=(1.0, 8.0),
+    )
+
 
 class CharitableResources(Policy):
-    """A community charity fund gathers donations (matched by public money if chosen) and funds community organizations' micro-projects."""
+    """A community charity fund gathers donations (matched by public money if chosen) and funds community organizations' micro-projects; units based in the community also pledge staff hours of service (承诺服务)."""
 
     name = "charity"
     label_zh = "社会慈善资源(社区基金会)"

@@ -675,6 +675,56 @@ class EvaluationParams(PolicyParams):
         ASSUMPTION,
         plausible=(0.0, 0.05),
     )
+    process_weeks: int = P(
+        13,
+        0,
+        52,
+        "weeks",
+        "Process evaluation (过程评估): weeks between checks of a running contract's service "
+        "records (delivery and resolution so far) between the mid-term and final reviews; 0: "
+        "no process evaluation. Quarterly by default (checks in a contract's weeks 13 and 39).",
+        ASSUMPTION + " (quarterly, as the budget's reviews; range monthly to half-yearly)",
+        plausible=(4, 26),
+    )
+    process_cost: float = P(
+        1_000.0,
+        0,
+        1e6,
+        "yuan/check",
+        "Cost of one process check of one contract (a desk review of the service records and a "
+        "site visit).",
+        ASSUMPTION,
+        plausible=(300, 3000),
+    )
+    process_warn: float = P(
+        70.0,
+        0,
+        100,
+        "points",
+        "A process check scoring below this issues a rectification notice (整改通知): the "
+        "organization improves by `process_step` before the next review.",
+        ASSUMPTION + " (between the pass mark and good)",
+        plausible=(60, 80),
+    )
+    process_step: float = P(
+        0.03,
+        0,
+        0.2,
+        "quality",
+        "Quality an organization gains from a rectification notice (its supervision and "
+        "corrective plan).",
+        ASSUMPTION + " (the same order as `improve_step`)",
+        plausible=(0.0, 0.06),
+    )
+    process_terminate: float = P(
+        40.0,
+        0,
+        100,
+        "points",
+        "A process check scoring below this is a severe shortfall: the contract ends early.",
+        ASSUMPTION,
+        plausible=(20, 55),
+    )
 
 
 class Evaluation(Policy):
@@ -688,6 +738,13 @@ class Evaluation(Policy):
     round (priority). After each review an organization graded below good improves by
     `improve_step` (the evaluators' feedback). Grades are tuned to Shenzhen's 2014 distribution
     (docs/sources.md).
+
+    Process evaluation (过程评估) joins the performance evaluation: every `process_weeks` of a
+    contract, outside the review weeks, the evaluators check its service records with the same
+    score (delivery and resolution so far, with measurement noise). Below `process_warn` the
+    organization gets a rectification notice and improves by `process_step`; below
+    `process_terminate` (a severe shortfall) the contract ends early. Process scores are kept
+    apart from the reviews' (`process_scores`): they grade nothing.
     """
 
     name = "evaluation"
@@ -702,6 +759,9 @@ class Evaluation(Policy):
         self.final_scores: list[float] = []
         self.fails = 0
         self.terminated = 0
+        self.process_scores: list[float] = []  # every process check's score
+        self.warnings = 0  # rectification notices
+        self.process_terminated = 0  # contracts ended by a process check
 
     def overhead(self, model: LinkageModel) -> dict[str, float]:
         """Evaluation is sized to the contracts it will evaluate: last year's awards (in the
@@ -715,13 +775,26 @@ class Evaluation(Policy):
             )
         else:
             n = 2 * model.p.street.n_communities
-        return {"evaluation": self.pars.cost * n}
+        per = self.pars.cost + self.pars.process_cost * len(self.process_phases())
+        return {"evaluation": per * n}
+
+    def process_phases(self) -> tuple[int, ...]:
+        """Weeks of the year (0-51) with a process check: every `process_weeks` of a contract
+        (contracts start with the year), except the review weeks."""
+        k = self.pars.process_weeks
+        if k <= 0:
+            return ()
+        return tuple(ph for ph in range(k - 1, 52, k) if ph not in (25, 51))
 
     def committed(self, model: LinkageModel) -> dict[str, float]:
         """The evaluations still due this year for each running contract: the mid-term review
-        (week 25 of the year) and the final evaluation (week 51), half the cost each."""
-        due = 2 if model.week % 52 <= 25 else 1
-        return {"evaluation": self.pars.cost / 2 * due * len(model.organizations.contracts)}
+        (week 25 of the year) and the final evaluation (week 51), half the cost each, and the
+        process checks still to come."""
+        phase = model.week % 52
+        due = 2 if phase <= 25 else 1
+        checks = sum(1 for ph in self.process_phases() if ph >= phase)
+        per = self.pars.cost / 2 * due + self.pars.process_cost * checks
+        return {"evaluation": per * len(model.organizations.contracts)}
 
     def score(self, con, weeks: int) -> float:
         """The contract's true score after `weeks` of service (before noise)."""
@@ -732,8 +805,31 @@ class Evaluation(Policy):
             pr.score_offset
         )
 
+    def process_check(self, model: LinkageModel) -> None:
+        """A process check of every running contract: a rectification notice below
+        `process_warn`, early termination below `process_terminate`."""
+        pr = self.pars
+        rng = model.streams.weekly("process_evaluation", model.week)
+        orgs = model.organizations
+        for con in list(orgs.contracts):
+            if model.gov.spend("evaluation", pr.process_cost) < pr.process_cost - 1e-6:
+                break
+            weeks = max(1, model.week + 1 - con.start_week)
+            score = float(np.clip(self.score(con, weeks) + rng.normal(0, pr.noise_sd), 0, 100))
+            self.process_scores.append(score)
+            if score < pr.process_terminate:
+                orgs.terminate(con, model.week)
+                self.process_terminated += 1
+            elif score < pr.process_warn:
+                self.warnings += 1
+                if pr.process_step > 0:
+                    orgs.improve(con.org, pr.process_step)
+
     def apply(self, model: LinkageModel) -> None:
         phase = model.week % 52
+        if phase in self.process_phases():
+            self.process_check(model)
+            return
         if phase not in (25, 51):
             return
         final = phase == 51

@@ -58,7 +58,7 @@ def test_description_names_every_declared_lever_in_both_languages(path: Path) ->
         "project_teams": "project teams", "mobilization": "mobilization",
         "codelivery": "co-delivery", "time_bank": "time bank", "allocation": "budget split",
         "platform": "platform", "credit": "credit", "joint_meeting": "joint meeting",
-        "charity": "charit",
+        "charity": "charit", "consultation": "consultation", "claiming": "claim",
     }  # fmt: skip
     if sc.name == "full_linkage":  # "all fourteen policies" names them at once
         assert "all fourteen policies" in words["en"] and "十四项政策全部开启" in words["zh"]

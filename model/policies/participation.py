@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.agents import WEEK
+from model.needs import WAITING
 from model.policies.base import Policy, PolicyParams
 from model.schema import ASSUMPTION, P
 
@@ -110,8 +111,8 @@ class ClaimingParams(PolicyParams):
         0,
         1000,
         "hours",
-        "A need waiting this long in its community's queue goes on the community's list of "
-        "needs to claim (待认领需求).",
+        "A need waiting this long (in its community's queue, or on the platform's street-wide "
+        "queue) goes on its community's list of needs to claim (待认领需求).",
         ASSUMPTION,
         plausible=(24, 168),
     )
@@ -164,7 +165,7 @@ class Claiming(Policy):
         pr = self.pars
         nt = model.needs
         now = model.week * WEEK
-        ids = model.desk.waiting_in_communities()
+        ids = np.flatnonzero(nt.view("status") == WAITING)  # community or street queues
         ids = ids[(now - nt.t_post[ids] > pr.listed_after_hours) & (nt.level[ids] <= 1)]
         ids = ids[np.lexsort((ids, nt.t_post[ids]))]  # oldest first
         by_c: dict[int, list[int]] = {}

@@ -226,6 +226,7 @@ class SocialOrganization(mesa.Agent):
         self.founded_week = model.week
         self.incubated = False
         self.income_total = 0.0
+        self.spent_own = 0.0  # paid from its own funds for services it claimed (认领服务)
         # Organizations differ in how well they serve (management, training): staff quality offset.
         self.quality_offset = float(model.streams.get("org_quality").normal(0.0, 0.08))
 

@@ -374,6 +374,7 @@ class Recorder:
         out["contract_resolution_rate"] = (
             sum(c.resolved for c in cons) / served if served else float("nan")
         )
+        out["procurement_need_fit"] = procurement_need_fit(m, w0, n_weeks)
         act_skill = m.residents.vol_skill[m.residents.vol_state == 2]
         out["volunteer_skill1_share"] = (
             float((act_skill >= 1).mean()) if len(act_skill) else float("nan")
@@ -419,6 +420,37 @@ class Recorder:
                 by_c.append(v)
         out["equity_community_gap"] = float(max(by_c) - min(by_c)) if by_c else float("nan")
         return out
+
+
+def procurement_need_fit(m: LinkageModel, w0: int, n_weeks: int) -> float:
+    """How closely the project list follows the needs residents have: for each procurement
+    round from week `w0` on, the overlap sum(min(value share, need share)) over (community,
+    service area) of the money of the projects put to tender (awarded or not) and of the hours
+    of the level-1 and level-2 needs raised in the contract year (hidden or not, met or not);
+    the rounds' mean, weighted by money (1: money in exact proportion to needs; NaN: no round).
+    """
+    nt = m.needs
+    nc = m.p.street.n_communities
+    prof = m.catalog.professional
+    rounds: dict[int, np.ndarray] = {}
+    for week, c, area, value in m.organizations.tenders:
+        if w0 <= week < n_weeks:
+            v = rounds.setdefault(week, np.zeros((nc, 2)))
+            v[c, 0 if area == "professional" else 1] += value
+    t = nt.view("t_raise")
+    fits, weights = [], []
+    for start, v in sorted(rounds.items()):
+        ids = np.flatnonzero(
+            (t >= start * WEEK) & (t < min(start + 52, n_weeks) * WEEK) & (nt.view("level") >= 1)
+        )
+        area = (~prof[nt.ntype[ids]]).astype(np.int64)
+        flat = nt.community[ids].astype(np.int64) * 2 + area
+        need = np.bincount(flat, weights=nt.hours[ids], minlength=nc * 2).reshape(nc, 2)
+        if need.sum() <= 0 or v.sum() <= 0:
+            continue
+        fits.append(float(np.minimum(v / v.sum(), need / need.sum()).sum()))
+        weights.append(float(v.sum()))
+    return float(np.average(fits, weights=weights)) if fits else float("nan")
 
 
 def _overlap(year: int, w0: int, n_weeks: int) -> float:

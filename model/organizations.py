@@ -10,7 +10,8 @@ Owns:
   staff first, new hires otherwise), paid in instalments and ended; the live contracts and every
   contract of the run are kept here;
 - how buyers weigh an organization's published reputation in procurement (`credit_weight`, set
-  by credit publicity).
+  by credit publicity), and how much of the project list residents' and organizations'
+  representatives set (`council_share`, `voiced_hidden`, set by consultation).
 
 Iterating over the subsystem gives the organizations open now, in founding order:
 `for org in model.organizations`, `len(model.organizations)`.
@@ -53,7 +54,12 @@ class Organizations:
     Attributes:
         contracts: Contracts running now, in award order.
         contract_history: Every contract awarded in the run, in award order.
+        tenders: Every project of the project lists put to tender, as (week, community, area,
+            value), whether or not it was awarded.
         credit_weight: Weight of published reputation in procurement scores (0: unpublished).
+        council_share: Share of the project list's money that the consultation councils set
+            (0: the street sets it alone).
+        voiced_hidden: Share of the hidden needs that representatives bring to the councils.
     """
 
     def __init__(
@@ -75,7 +81,10 @@ class Organizations:
         self.streams = streams
         self.contracts: list[Contract] = []
         self.contract_history: list[Contract] = []
+        self.tenders: list[tuple[int, int, str, float]] = []
         self.credit_weight = 0.0
+        self.council_share = 0.0
+        self.voiced_hidden = 0.0
         self.exits = 0  # community organizations that exited or dissolved
 
     # ------------------------------------------------------------------ the organizations
@@ -92,6 +101,18 @@ class Organizations:
     def publish_credit(self, weight: float) -> None:
         """Organizations' reputations are published; procurement weighs them by `weight`."""
         self.credit_weight = weight
+
+    def let_councils_set_list(self, share: float, voiced_hidden: float) -> None:
+        """Consultation (议事会): representatives set `share` of the project list's money, from
+        the needs residents voice, including `voiced_hidden` of the needs hidden from providers."""
+        self.council_share = float(share)
+        self.voiced_hidden = float(voiced_hidden)
+
+    @staticmethod
+    def spend_own(org: SocialOrganization, amount: float) -> None:
+        """An organization pays `amount` from its own funds (costs of services it claimed)."""
+        org.funds -= amount
+        org.spent_own += amount
 
     @staticmethod
     def improve(org: SocialOrganization, step: float) -> None:
@@ -271,6 +292,10 @@ class Organizations:
                 org.weeks_negative = 0
 
     # ------------------------------------------------------------------ contracts
+    def tender(self, week: int, community: int, area: str, value: float) -> None:
+        """A project of the project list is put to tender (recorded whether or not awarded)."""
+        self.tenders.append((week, community, area, value))
+
     def award_contract(
         self,
         org: SocialOrganization,

@@ -140,6 +140,10 @@ class Population:
         self.community_work_discovery = discovery
         self.residents.add_trust(trust)
 
+    def add_trust(self, per_community: np.ndarray) -> None:
+        """Trust added to every resident of each community (consultation meetings)."""
+        self.residents.add_trust(per_community)
+
     # ------------------------------------------------------------------ the week
     def age(self, week: int) -> None:
         """Everyone ages a week; trust relaxes to its starting mean; yearly group moves; resident

@@ -60,6 +60,8 @@ class Volunteers:
         time_bank: The time bank volunteers deposit their hours in.
         star_hours: Record hours for 1, 2, ... stars (empty: no star scheme).
         participation_boost: Multiplier of the weekly participation probability.
+        team_extra: This week's extra participation of organizations' team members (claimed
+            services), by id of the organization.
         recruitment_mult: Multiplier of everyday recruitment.
         recruitment_extra: Residents per 1,000 per year joining regardless of propensity.
         hazard_recognized: Dropout hazard multiplier with at least one star.
@@ -90,6 +92,7 @@ class Volunteers:
         # Settings that policies change through the methods below ("policy off" defaults).
         self.star_hours: tuple[float, ...] = ()
         self.participation_boost = 1.0
+        self.team_extra: dict[int, float] = {}  # organization id -> extra participation
         self.recruitment_mult = 1.0
         self.recruitment_extra = 0.0
         self.hazard_recognized = 1.0
@@ -131,6 +134,12 @@ class Volunteers:
     def set_participation_boost(self, boost: float) -> None:
         """Multiply the weekly participation probability by `boost` (from now on)."""
         self.participation_boost = boost
+
+    def pledge_team_shifts(self, extra: dict[int, float]) -> None:
+        """This week's extra shifts of organizations' teams (claimed services, 认领服务): a
+        member of the team of organization `org` serves with its participation probability plus
+        `extra[id(org)]` (at most 1)."""
+        self.team_extra = extra
 
     def evaluate_by_ratings(self) -> None:
         """Volunteer evaluation (评价): from now on residents' ratings of a volunteer's services
@@ -321,6 +330,14 @@ class Volunteers:
         if self.feedback:
             who = np.fromiter((v.resident for v in roster), dtype=np.int64, count=n)
             part = np.minimum(1.0, part * self._motivation_factor(who, 1.0))
+        if self.team_extra:
+            extra = self.team_extra
+            add = np.fromiter(
+                (0.0 if v.team is None else extra.get(id(v.team), 0.0) for v in roster),
+                dtype=float,
+                count=n,
+            )
+            part = np.minimum(1.0, part + add)
         serve = np.flatnonzero(rng.random(n) < part)
         pos = rng.random(n)[serve]
         length = np.array([roster[i].weekly_hours for i in serve.tolist()], dtype=float)

@@ -160,11 +160,13 @@ class Workforce:
 
     def attend_meeting(self, attendees: list[Provider], hours: float, week: int) -> float:
         """These providers spend `hours` of `week`'s service time in a meeting (at most their
-        weekly hours); returns the hours taken out of service."""
+        weekly hours, with the other meetings of the week); returns the hours taken out of
+        service."""
         taken = 0.0
         for s in attendees:
-            h = min(hours, s.weekly_hours)
-            s.away_week, s.away_hours = week, h
+            before = s.away_hours if s.away_week == week else 0.0  # another meeting this week
+            h = min(hours, s.weekly_hours - before)
+            s.away_week, s.away_hours = week, before + h
             taken += h
         return taken
 

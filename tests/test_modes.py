@@ -59,7 +59,7 @@ def test_description_names_every_declared_lever_in_both_languages(path: Path) ->
         "codelivery": "co-delivery", "time_bank": "time bank", "allocation": "budget split",
         "platform": "platform", "credit": "credit", "joint_meeting": "joint meeting",
         "charity": "charit", "supervision": "supervision", "group_work": "group work",
-        "community_work": "community work",
+        "community_work": "community work", "consultation": "consultation", "claiming": "claim",
     }  # fmt: skip
     if sc.name == "full_linkage":  # "all policies" names them at once
         assert "all policies except the charity fund" in words["en"]

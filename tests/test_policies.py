@@ -57,6 +57,8 @@ TARGETS: dict[str, tuple[str, int]] = {
     "group_work": ("professional_needs_satisfaction", +1),
     "community_work": ("hidden_discovered_share", +1),
     "charity": ("charity_donations", +1),
+    "consultation": ("procurement_need_fit", +1),
+    "claiming": ("need_satisfaction_rate", +1),
 }
 """Policy -> (summary metric it targets, +1 when the seed expects it to rise, -1 to fall)."""
 
@@ -162,6 +164,8 @@ def test_more_social_workers_raise_professional_satisfaction_and_fewer_lower_it(
         "codelivery",  # professional satisfaction +11.9 pt [+9.4, +14.4]
         "community_work",  # hidden needs discovered (issue 21)
         "charity",  # donations to the community fund (issue 21)
+        "consultation",  # project list fit to the need mix +2.9 pt [+1.4, +4.4]
+        "claiming",  # need satisfaction +1.6 pt [+0.7, +2.4]
         # supervision: tests/test_careers.py, on a street whose posts are filled (in base, with
         # few social workers employed, service quality +0.5 pt [-1.2, +2.2]: not binding);
         # group_work: tests/test_methods.py (professional satisfaction +3.7 pt [+2.8, +4.5])

@@ -118,9 +118,22 @@ LEVERS: tuple[Lever, ...] = (
         "a community fund gathers donations (五社联动)",
         in_full=False,
     ),
+    Lever(
+        "consultation",
+        "procurement_need_fit",
+        +1,
+        "representatives set part of the project list from residents' needs (议事会)",
+    ),
+    Lever(
+        "claiming",
+        "need_satisfaction_rate",
+        +1,
+        "community organizations' teams serve the needs nobody took up (认领服务)",
+    ),
 )
-"""The policies, in the order of the tables, with their target metrics (the last four came
-with issue 21: supervision, group and community work, the charity fund)."""
+"""The policies, in the order of the tables, with their target metrics (the last six came
+with issue 21: supervision, group and community work, the charity fund, consultation and
+organizations claiming services)."""
 
 ON_IN_BASE = ("purchase", "evaluation", "volunteer_mgmt")
 """Policies a typical street runs today (on in base.yaml): their base effect is base − off."""

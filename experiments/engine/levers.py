@@ -45,6 +45,8 @@ POLICY_NAMES: dict[str, tuple[str, str]] = {
     "supervision": ("社会工作督导", "Supervision of social workers"),
     "group_work": ("小组工作", "Group work"),
     "community_work": ("社区工作", "Community work"),
+    "consultation": ("社区协商(议事会)", "Consultation councils"),
+    "claiming": ("社会组织认领服务", "Organizations claim services"),
 }
 """Short names of the policies (Chinese, English): the dashboard's and the attribution's."""
 

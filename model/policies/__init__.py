@@ -13,6 +13,7 @@ from model.policies.careers import Supervision
 from model.policies.charity import CharitableResources
 from model.policies.methods import CommunityWork, GroupWork
 from model.policies.organizations import Cultivation, Evaluation, ProjectTeams, Purchase
+from model.policies.participation import Claiming, Consultation
 from model.policies.platform import CreditPublicity, InformationPlatform
 from model.policies.social_work import (
     CoDelivery,
@@ -45,6 +46,8 @@ REGISTRY: dict[str, type[Policy]] = {
         Supervision,
         GroupWork,
         CommunityWork,
+        Consultation,
+        Claiming,
     )
 }
 

@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from model.agents import WEEK, ServiceStaff, SocialOrganization, SocialWorker
-from model.needs import MET
+from model.needs import F_DISCOVERED, F_HIDDEN, MET
 from model.policies.base import Policy, PolicyParams
 from model.residents import V_REGISTERED
 from model.schema import ASSUMPTION, LEVER, P
@@ -404,6 +404,55 @@ class Purchase(Policy):
             )
         return out
 
+    def list_shares(self, model: LinkageModel) -> np.ndarray:
+        """Share of the project list's money per (community, area).
+
+        The street's own estimate (`_area_hours`: the gaps providers saw, plus the hours of the
+        projects that ran), except for the share that consultation councils set
+        (`Organizations.council_share`, 议事会): representatives list the needs residents have
+        (`_voiced_hours`), so that share of the money follows the community's need mix.
+        """
+        hours = self._area_hours(model)
+        total = hours.sum()
+        if total <= 0:
+            return np.zeros_like(hours)
+        shares = hours / total
+        w = model.organizations.council_share
+        if w > 0:
+            voiced = self._voiced_hours(model, model.organizations.voiced_hidden)
+            if voiced.sum() > 0:
+                shares = (1 - w) * shares + w * voiced / voiced.sum()
+        return shares
+
+    @staticmethod
+    def _voiced_hours(model: LinkageModel, voiced_hidden: float) -> np.ndarray:
+        """Hours of the level-1 and level-2 needs residents' representatives bring to the
+        councils, per (community, area): every such need raised last year, met or not, but of
+        those that stayed hidden from providers only `voiced_hidden`; in the first year, the
+        expected needs (the hidden ones likewise)."""
+        nc = model.p.street.n_communities
+        cat = model.catalog
+        nt = model.needs
+        if model.week >= 52:
+            t_from = (model.week - 52) * WEEK
+            lo = int(np.searchsorted(nt.view("t_raise") >= t_from, True))
+            ids = np.arange(lo, nt.n)
+            ids = ids[(nt.t_raise[ids] >= t_from) & (nt.level[ids] >= 1)]
+            fl = nt.flags[ids]
+            unseen = (fl & F_HIDDEN > 0) & (fl & F_DISCOVERED == 0)
+            weight = np.where(unseen, voiced_hidden, 1.0) * nt.hours[ids]
+            area = (~cat.professional[nt.ntype[ids]]).astype(np.int64)
+            flat = nt.community[ids].astype(np.int64) * 2 + area
+            return np.bincount(flat, weights=weight, minlength=nc * 2).reshape(nc, 2)
+        res = model.residents
+        g_by_c = np.zeros((nc, cat.rates.shape[0]))
+        np.add.at(g_by_c, (res.community, res.group), 1.0)
+        told = 1 - cat.hidden * (1 - voiced_hidden)
+        per_type = g_by_c @ cat.rates * 52 * cat.hours * told * (cat.level >= 1)
+        return np.stack(
+            [per_type[:, cat.professional].sum(1), per_type[:, ~cat.professional].sum(1)], axis=1
+        )
+
     # ------------------------------------------------------------------ projects
     def _price(
         self, org: SocialOrganization, area: str, model: LinkageModel, rng: np.random.Generator
@@ -428,15 +477,14 @@ class Purchase(Policy):
         pr = self.pars
         rng = model.streams.weekly("procurement", model.week)
         budget = model.gov.remaining("procurement")
-        hours = self._area_hours(model)
-        total = hours.sum()
-        if budget <= 0 or total <= 0:
+        shares = self.list_shares(model)
+        if budget <= 0 or shares.sum() <= 0:
             return
         year = model.week // 52
         projects = sorted(
             (
-                (budget * hours[c, a] / total, c, AREAS[a])
-                for c in range(hours.shape[0])
+                (budget * shares[c, a], c, AREAS[a])
+                for c in range(shares.shape[0])
                 for a in range(2)
             ),
             key=lambda x: (-x[0], x[1], x[2]),
@@ -444,6 +492,7 @@ class Purchase(Policy):
         held = {o.unique_id: 0 for o in model.organizations}
         credit = model.organizations.credit_weight
         for value, c, area in projects:
+            model.organizations.tender(model.week, c, area, value)
             bids = []
             for o in model.organizations:
                 if o.barred_year == year:

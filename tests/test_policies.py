@@ -1,4 +1,4 @@
-"""Levers that bind: each of the fourteen policies moves the metric it targets in the seed's
+"""Levers that bind: each policy moves the metric it targets in the seed's
 direction, and capacity (social workers, volunteers) moves need satisfaction, with a 95% interval
 that excludes zero at default settings; full linkage beats the siloed baseline at equal budget;
 the ledgers balance.
@@ -146,7 +146,7 @@ def test_more_social_workers_raise_professional_satisfaction_and_fewer_lower_it(
         assert binds(e, sign), (factor, e)
 
 
-# ---------------------------------------------------------------- the fourteen policies
+# ---------------------------------------------------------------- the policies
 @pytest.mark.parametrize(
     "policy",
     [

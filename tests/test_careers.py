@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import pytest
 from conftest import scenario_params
 
 from model import LinkageModel, run_model
@@ -81,3 +82,26 @@ def test_supervision_costs_social_workers_hours():
     pp = on.p.providers
     service_hours = pp.sw_hours * (1 - pp.sw_admin_share)
     assert abs((1 - on.workforce.sw_hours_factor) * service_hours - 2 * 4 * 12 / 52) < 1e-9
+
+
+def test_a_vacant_purchased_post_is_not_paid():
+    """A purchased post whose holder quit is not paid while it stays vacant: each week the posts
+    channel pays the posts whose holder is on the roster, and the money a vacancy saves stays
+    in the channel (earmarked by default, returned at the year's end)."""
+    params = scenario_params("base.yaml", *STREET, *TURNOVER, "run.weeks=60")
+    m = LinkageModel(params, seed=3)
+    purchase = next(p for p in m.policies if p.name == "purchase")
+    price = purchase.pars.post_price / 52.0
+    vacant_weeks = 0
+    m.run(weeks=1)
+    while m.week < 60:
+        week = m.week
+        holders = m.careers.current(purchase.posts)
+        filled = sum(1 for s in holders if s.on_roster)
+        vacant_weeks += len(holders) - filled
+        before = m.gov.spent_year["posts"]
+        m.step()
+        if week % 13:  # no post is bought at a budget year's start or a quarterly review
+            assert m.gov.spent_year["posts"] - before == pytest.approx(filled * price), week
+    assert vacant_weeks > 0  # the street had vacant posts to not pay
+    assert "posts" in m.gov.earmarked

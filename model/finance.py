@@ -19,10 +19,11 @@ spender declares nothing, its spending rate over the quarter just ended times th
 plus `funding.execution_margin` of that. The rest is money the channel cannot use: it moves to
 the strategy's fallback channel (`funding.fallback`, by default block grants, whose residents'
 committees re-staff every quarter with what they hold). Earmarked channels give up nothing: by
-default the posts channel (`funding.posts_earmarked`, 专款专用), whose money buys social-work
-posts only, so what it cannot use (no social worker to hire, a post left vacant) is returned. What
-is still unspent at the year's end is recorded as returned (`close_year`). The ledger of each year keeps, per channel, what was
-allocated, moved in, moved out, spent and returned; `allocated + moved in == spent + moved out
+default the purchase channels, posts and procurement (`funding.purchase_earmarked`, 专款专用),
+whose money buys social-work services only, so what they cannot use (no social worker to hire, a
+post left vacant, instalments a project did not earn) is returned. What is still unspent at the
+year's end is recorded as returned (`close_year`). The ledger of each year keeps, per channel,
+what was allocated, moved in, moved out, spent and returned; `allocated + moved in == spent + moved out
 + returned` for every closed channel-year (`check_invariants` checks it).
 """
 
@@ -48,6 +49,9 @@ QUARTER_WEEKS = 13
 LAST_RESORT = "block_grant"
 """Where money goes that the fallback channel itself cannot use: the residents' committees can
 always spend on their own staff."""
+
+EARMARKED = ("posts", "procurement")
+"""The purchase channels `funding.purchase_earmarked` earmarks (专款专用)."""
 
 LEDGER_FIELDS = ("allocated", "moved_in", "moved_out", "spent", "returned")
 """Per channel and budget year: what the ledger records."""
@@ -84,7 +88,7 @@ class Government(mesa.Agent):
         # Earmarked channels (专款专用) give up nothing at the reviews: what they cannot use is
         # returned at the year's end.
         self.earmarked: frozenset[str] = frozenset(
-            ("posts",) if getattr(funding, "posts_earmarked", False) else ()
+            EARMARKED if getattr(funding, "purchase_earmarked", False) else ()
         )
         self.ledger: dict[int, dict[str, dict[str, float]]] = {}
         self.closed: set[int] = set()

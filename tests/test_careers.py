@@ -18,6 +18,7 @@ from model import LinkageModel, run_model
 SEEDS = tuple(range(1, 7))
 STREET = ("providers.sw_per_10k=40", "run.weeks=104", "run.warmup_weeks=26")
 TURNOVER = ("careers.turnover=true",)
+NO_TURNOVER = ("careers.turnover=false",)
 SUPERVISED = ("policies.supervision.enabled=true",)
 
 
@@ -37,8 +38,10 @@ def ci95(d: np.ndarray) -> tuple[float, float]:
     return float(d.mean() - half), float(d.mean() + half)
 
 
-def test_no_turnover_by_default():
-    s = run((), 1)
+def test_turnover_is_on_by_default_and_off_nobody_quits():
+    """Turnover is on in the calibrated street (pattern P15); switched off, nobody quits."""
+    assert run((), 1)["sw_quits"] > 0
+    s = run(NO_TURNOVER, 1)
     assert s["sw_quits"] == 0 and s["sw_vacancies"] == 0
 
 
@@ -49,7 +52,7 @@ def test_turnover_is_about_a_fifth_a_year_and_posts_are_refilled():
     rates = np.array([run(TURNOVER, s)["sw_quit_rate_annual"] for s in SEEDS])
     assert 0.15 < rates.mean() < 0.32, rates
     assert all(run(TURNOVER, s)["sw_vacancies"] > 0 for s in SEEDS)
-    kept = np.array([run(TURNOVER, s)["sw_count"] / run((), s)["sw_count"] for s in SEEDS])
+    kept = np.array([run(TURNOVER, s)["sw_count"] / run(NO_TURNOVER, s)["sw_count"] for s in SEEDS])
     assert 0.85 < kept.mean() <= 1.05, kept
 
 

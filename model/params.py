@@ -1109,10 +1109,10 @@ class FundingParams(Section):
         "to another channel at the quarterly reviews and is returned at the year's end. Off: it "
         "moves to `fallback` like any channel's (the funding-strategies study declares this, to "
         "compare strategies at equal spending).",
-        ASSUMPTION
-        + " (special funds and lottery welfare funds are spent only on their stated purpose, "
-        "专款专用, and unspent purchase money goes back to the finance bureau, not to the "
-        "residents' committees' payroll; docs/funding.md)",
+        SETTING
+        + " (assumed for a typical street: special funds and lottery welfare funds are spent "
+        "only on their stated purpose, 专款专用, and unspent purchase money goes back to the "
+        "finance bureau, not to the residents' committees' payroll; docs/funding.md)",
     )
 
 

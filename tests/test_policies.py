@@ -136,7 +136,7 @@ def test_more_social_workers_raise_need_satisfaction_and_fewer_lower_it():
     Need satisfaction used not to move (x2: +0.5 pt [-0.1, +1.0]): purchase money that found
     no social worker (posts unfilled, professional projects unstaffed) moved at the quarterly
     reviews to block grants, whose community workers served the care needs the missing
-    professionals left (x1/2: +20 community workers and +1,100 care needs met over 2 seeds).
+    professionals left (x1/2: +9 community workers and +1,100 care needs met over 2 seeds).
     Now purchase money is earmarked (`funding.purchase_earmarked`, 专款专用): what it cannot
     buy is returned at the year's end; and posts are recruited after the projects' staff are
     released and at each quarterly review, so social workers the pool has do not sit idle

@@ -2,9 +2,9 @@
 supervision (督导).
 
 Owns:
-- whether social workers quit (`careers.turnover`; off by default, so a street without it draws
-  nothing and its results are unchanged) and their yearly quit hazard, which falls with salary
-  and with supervision;
+- whether social workers quit (`careers.turnover`, on by default; off, a street draws nothing
+  from the turnover streams) and their yearly quit hazard, which falls with salary and with
+  supervision;
 - the vacancies a quit leaves: the post (its community, employer and contract) stays empty for a
   random number of weeks (mean `vacancy_weeks`) and is then refilled from the street's labour
   pool, when the pool has someone;
@@ -35,12 +35,13 @@ class CareerParams(Section):
     """Social workers' careers: turnover and vacancies (the `careers` section)."""
 
     turnover: bool = P(
-        False,
+        True,
         None,
         None,
         "switch",
         "Social workers quit and their posts stay vacant until refilled (off: nobody quits, as "
-        "in earlier versions of the model).",
+        "in earlier versions of the model). On by default: turnover is one of the field's "
+        "best-known problems (about 18-22% a year; pattern P15).",
         SETTING,
     )
     quit_hazard_annual: float = P(

@@ -18,9 +18,12 @@ for venture grants and incubation, which are given at the year's start) or, for 
 spender declares nothing, its spending rate over the quarter just ended times the weeks left,
 plus `funding.execution_margin` of that. The rest is money the channel cannot use: it moves to
 the strategy's fallback channel (`funding.fallback`, by default block grants, whose residents'
-committees re-staff every quarter with what they hold). What is still unspent at the year's end
-is recorded as returned (`close_year`). The ledger of each year keeps, per channel, what was
-allocated, moved in, moved out, spent and returned; `allocated + moved in == spent + moved out
+committees re-staff every quarter with what they hold). Earmarked channels give up nothing: by
+default the purchase channels, posts and procurement (`funding.purchase_earmarked`, 专款专用),
+whose money buys social-work services only, so what they cannot use (no social worker to hire, a
+post left vacant, instalments a project did not earn) is returned. What is still unspent at the
+year's end is recorded as returned (`close_year`). The ledger of each year keeps, per channel,
+what was allocated, moved in, moved out, spent and returned; `allocated + moved in == spent + moved out
 + returned` for every closed channel-year (`check_invariants` checks it).
 """
 
@@ -46,6 +49,9 @@ QUARTER_WEEKS = 13
 LAST_RESORT = "block_grant"
 """Where money goes that the fallback channel itself cannot use: the residents' committees can
 always spend on their own staff."""
+
+EARMARKED = ("posts", "procurement")
+"""The purchase channels `funding.purchase_earmarked` earmarks (专款专用)."""
 
 LEDGER_FIELDS = ("allocated", "moved_in", "moved_out", "spent", "returned")
 """Per channel and budget year: what the ledger records."""
@@ -79,6 +85,11 @@ class Government(mesa.Agent):
         self.spent_week = dict.fromkeys(CHANNELS, 0.0)
         self.budget_total = 0.0
         self.programmes: set[str] = set()
+        # Earmarked channels (专款专用) give up nothing at the reviews: what they cannot use is
+        # returned at the year's end.
+        self.earmarked: frozenset[str] = frozenset(
+            EARMARKED if getattr(funding, "purchase_earmarked", False) else ()
+        )
         self.ledger: dict[int, dict[str, dict[str, float]]] = {}
         self.closed: set[int] = set()
         self._spent_at_review = dict.fromkeys(CHANNELS, 0.0)
@@ -186,12 +197,13 @@ class Government(mesa.Agent):
             need[c] *= 1.0 + self.funding.execution_margin
         fallback = self.funding.fallback
         out = dict.fromkeys(CHANNELS, 0.0)
-        if fallback != LAST_RESORT:  # the fallback's own surplus, before it receives any
+        if fallback != LAST_RESORT and fallback not in self.earmarked:
+            # the fallback's own surplus, before it receives any
             out[fallback] = self.move(
                 fallback, LAST_RESORT, self.remaining(fallback) - need[fallback]
             )
         for c in CHANNELS:
-            if c in (fallback, LAST_RESORT):
+            if c in (fallback, LAST_RESORT) or c in self.earmarked:
                 continue
             out[c] = self.move(c, fallback, self.remaining(c) - need[c])
         self._spent_at_review = dict(self.spent_year)

@@ -1098,6 +1098,22 @@ class FundingParams(Section):
         ASSUMPTION + " (a finance office's safety margin)",
         plausible=(0.0, 0.2),
     )
+    purchase_earmarked: bool = P(
+        True,
+        None,
+        None,
+        "switch",
+        "Budget execution: the channels of government purchase of social-work services (posts "
+        "and project procurement) are earmarked (专款专用): what they cannot use (no social "
+        "worker to hire, a post left vacant, instalments a project did not earn) is not moved "
+        "to another channel at the quarterly reviews and is returned at the year's end. Off: it "
+        "moves to `fallback` like any channel's (the funding-strategies study declares this, to "
+        "compare strategies at equal spending).",
+        SETTING
+        + " (assumed for a typical street: special funds and lottery welfare funds are spent "
+        "only on their stated purpose, 专款专用, and unspent purchase money goes back to the "
+        "finance bureau, not to the residents' committees' payroll; docs/funding.md)",
+    )
 
 
 from model.careers import CareerParams  # noqa: E402

@@ -16,8 +16,13 @@ from model.schema import CHANNELS
 from tests.conftest import scenario_params
 
 
-def _gov(fallback: str = "block_grant", margin: float = 0.0, **env: float) -> Government:
-    gov = Government(mesa.Model(rng=1), FundingParams(fallback=fallback, execution_margin=margin))
+def _gov(
+    fallback: str = "block_grant", margin: float = 0.0, earmarked: bool = False, **env: float
+) -> Government:
+    funding = FundingParams(
+        fallback=fallback, execution_margin=margin, purchase_earmarked=earmarked
+    )
+    gov = Government(mesa.Model(rng=1), funding)
     gov.open_year(0, 1_000_000.0, env)
     return gov
 
@@ -85,6 +90,33 @@ def test_review_moves_unusable_money_to_the_fallback(env, spent, declared, fallb
         assert before[c] - gov.envelope[c] == pytest.approx(moved.get(c, 0.0), abs=1e-6), c
     led = gov.ledger[0]
     assert sum(led["moved_out"].values()) == pytest.approx(sum(led["moved_in"].values()))
+
+
+def test_earmarked_purchase_money_is_not_moved_and_is_returned_at_the_year_end():
+    """专款专用 (the default): what posts and procurement cannot use stays in their channels at
+    the reviews and is returned at the year's end; the other channels still give up theirs."""
+    gov = _gov(
+        earmarked=True,
+        posts=400_000.0,
+        procurement=300_000.0,
+        timebank=200_000.0,
+        block_grant=100_000.0,
+    )
+    for _ in range(13):
+        for c in ("posts", "procurement", "timebank"):
+            gov.spend(c, 1_000.0)
+    gov.review_quarter(13, [])
+    assert gov.envelope["posts"] == pytest.approx(400_000.0)
+    assert gov.envelope["procurement"] == pytest.approx(300_000.0)
+    assert gov.envelope["timebank"] == pytest.approx(13_000.0 + 39_000.0)
+    gov.close_year()
+    led = gov.ledger[0]
+    assert led["moved_out"]["posts"] == led["moved_out"]["procurement"] == 0.0
+    assert led["returned"]["posts"] == pytest.approx(400_000.0 - 13_000.0)
+    for c in CHANNELS:
+        assert led["allocated"][c] + led["moved_in"][c] == pytest.approx(
+            led["spent"][c] + led["moved_out"][c] + led["returned"][c]
+        )
 
 
 def test_year_end_unspent_is_returned_and_the_ledger_balances():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import pytest
 from conftest import scenario_params
 
 from model import LinkageModel, run_model
@@ -17,6 +18,7 @@ from model import LinkageModel, run_model
 SEEDS = tuple(range(1, 7))
 STREET = ("providers.sw_per_10k=40", "run.weeks=104", "run.warmup_weeks=26")
 TURNOVER = ("careers.turnover=true",)
+NO_TURNOVER = ("careers.turnover=false",)
 SUPERVISED = ("policies.supervision.enabled=true",)
 
 
@@ -36,8 +38,10 @@ def ci95(d: np.ndarray) -> tuple[float, float]:
     return float(d.mean() - half), float(d.mean() + half)
 
 
-def test_no_turnover_by_default():
-    s = run((), 1)
+def test_turnover_is_on_by_default_and_off_nobody_quits():
+    """Turnover is on in the calibrated street (pattern P15); switched off, nobody quits."""
+    assert run((), 1)["sw_quits"] > 0
+    s = run(NO_TURNOVER, 1)
     assert s["sw_quits"] == 0 and s["sw_vacancies"] == 0
 
 
@@ -48,7 +52,7 @@ def test_turnover_is_about_a_fifth_a_year_and_posts_are_refilled():
     rates = np.array([run(TURNOVER, s)["sw_quit_rate_annual"] for s in SEEDS])
     assert 0.15 < rates.mean() < 0.32, rates
     assert all(run(TURNOVER, s)["sw_vacancies"] > 0 for s in SEEDS)
-    kept = np.array([run(TURNOVER, s)["sw_count"] / run((), s)["sw_count"] for s in SEEDS])
+    kept = np.array([run(TURNOVER, s)["sw_count"] / run(NO_TURNOVER, s)["sw_count"] for s in SEEDS])
     assert 0.85 < kept.mean() <= 1.05, kept
 
 
@@ -81,3 +85,26 @@ def test_supervision_costs_social_workers_hours():
     pp = on.p.providers
     service_hours = pp.sw_hours * (1 - pp.sw_admin_share)
     assert abs((1 - on.workforce.sw_hours_factor) * service_hours - 2 * 4 * 12 / 52) < 1e-9
+
+
+def test_a_vacant_purchased_post_is_not_paid():
+    """A purchased post whose holder quit is not paid while it stays vacant: each week the posts
+    channel pays the posts whose holder is on the roster, and the money a vacancy saves stays
+    in the channel (earmarked by default, returned at the year's end)."""
+    params = scenario_params("base.yaml", *STREET, *TURNOVER, "run.weeks=60")
+    m = LinkageModel(params, seed=3)
+    purchase = next(p for p in m.policies if p.name == "purchase")
+    price = purchase.pars.post_price / 52.0
+    vacant_weeks = 0
+    m.run(weeks=1)
+    while m.week < 60:
+        week = m.week
+        holders = m.careers.current(purchase.posts)
+        filled = sum(1 for s in holders if s.on_roster)
+        vacant_weeks += len(holders) - filled
+        before = m.gov.spent_year["posts"]
+        m.step()
+        if week % 13:  # no post is bought at a budget year's start or a quarterly review
+            assert m.gov.spent_year["posts"] - before == pytest.approx(filled * price), week
+    assert vacant_weeks > 0  # the street had vacant posts to not pay
+    assert "posts" in m.gov.earmarked

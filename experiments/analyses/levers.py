@@ -95,9 +95,9 @@ LEVERS: tuple[Lever, ...] = (
     ),
     Lever(
         "supervision",
-        "service_quality_mean",
-        +1,
-        "supervised social workers serve better",
+        "sw_quit_rate_annual",
+        -1,
+        "supervised social workers leave less (and serve better)",
     ),
     Lever(
         "group_work",

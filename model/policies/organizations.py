@@ -323,23 +323,21 @@ class Purchase(Policy):
         week = model.week
         self.posts = model.careers.current(self.posts)  # a vacated post's successor holds it
         model.organizations.end_contracts(week)
-        if (
-            week % 52
-            and week % 13 == 0
-            and pr.post_purchase
-            and model.gov.funding.fallback == "posts"
-        ):
-            self._posts(model, 52 - week % 52)  # posts are the fallback: hire with moved money
+        if week % 52 and week % 13 == 0 and pr.post_purchase:
+            # At each quarterly review, posts the channel can still pay for are recruited when
+            # the labour pool has someone (and, with posts as the fallback, hire with moved money).
+            self._posts(model, 52 - week % 52)
         if week % 52 == 0:
-            if pr.post_purchase:
-                self._posts(model)
             if pr.project_purchase:
                 self._procure(model)
                 model.organizations.release_project_staff()
+            if pr.post_purchase:  # after the projects' staff were released to the labour pool
+                self._posts(model)
             if pr.venture:
                 self._venture(model)
-        for _s in self.posts:
-            model.gov.spend("posts", pr.post_price / 52.0)
+        for s in self.posts:  # a post left vacant (its holder quit, no successor yet) is not paid
+            if s.on_roster:
+                model.gov.spend("posts", pr.post_price / 52.0)
         if week % pr.payment_weeks == 0:
             self._pay(model)
 
@@ -347,7 +345,9 @@ class Purchase(Policy):
     def _posts(self, model: LinkageModel, weeks_left: int = 52) -> None:
         pr = self.pars
         target = int(model.gov.remaining("posts") // (pr.post_price * weeks_left / 52.0))
-        self.posts = [s for s in self.posts if s.on_roster]
+        if weeks_left == 52:  # a new budget year buys its posts afresh
+            self.posts = [s for s in self.posts if s.on_roster]
+        # (within a year a post left vacant stays a post: careers refills it)
         while len(self.posts) > target:
             self.posts.pop().leave()
         demand = self._professional_demand(model)

@@ -26,6 +26,24 @@ def _next_multiple(week: int, step: int) -> int:
 
 
 # ====================================================================== cultivation
+def _last_year_listed(model: LinkageModel) -> np.ndarray:
+    """Ids of the level-1 and level-2 needs raised in the last 52 weeks (the project list's
+    candidates)."""
+    nt = model.needs
+    t_from = (model.week - 52) * WEEK
+    lo = int(np.searchsorted(nt.view("t_raise") >= t_from, True))
+    ids = np.arange(lo, nt.n)
+    return ids[(nt.t_raise[ids] >= t_from) & (nt.level[ids] >= 1)]
+
+
+def _by_community_area(model: LinkageModel, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Sum `weights` of the needs `ids` per (community, area): area 0 professional, 1 care."""
+    nc = model.p.street.n_communities
+    area = (~model.catalog.professional[model.needs.ntype[ids]]).astype(np.int64)
+    flat = model.needs.community[ids].astype(np.int64) * 2 + area
+    return np.bincount(flat, weights=weights, minlength=nc * 2).reshape(nc, 2)
+
+
 class CultivationParams(PolicyParams):
     founding_rate: float = P(
         0.05,
@@ -377,17 +395,11 @@ class Purchase(Policy):
         cat = model.catalog
         nt = model.needs
         if model.week >= 52:
-            t_from = (model.week - 52) * WEEK
-            lo = int(np.searchsorted(nt.view("t_raise") >= t_from, True))
-            ids = np.arange(lo, nt.n)
-            ids = ids[
-                (nt.t_raise[ids] >= t_from) & np.isfinite(nt.t_post[ids]) & (nt.level[ids] >= 1)
-            ]
+            ids = _last_year_listed(model)
+            ids = ids[np.isfinite(nt.t_post[ids])]
             gap = (nt.status[ids] != MET) | (nt.skill[ids] < nt.level[ids])
             ids = ids[gap]
-            area = (~cat.professional[nt.ntype[ids]]).astype(np.int64)
-            flat = nt.community[ids].astype(np.int64) * 2 + area
-            out = np.bincount(flat, weights=nt.hours[ids], minlength=nc * 2).reshape(nc, 2)
+            out = _by_community_area(model, ids, nt.hours[ids])
             for con in model.organizations.contract_history:
                 if con.end_week == model.week or con.start_week == model.week - 52:
                     out[con.community, AREAS.index(con.area)] += con.delivered_hours
@@ -434,16 +446,12 @@ class Purchase(Policy):
         cat = model.catalog
         nt = model.needs
         if model.week >= 52:
-            t_from = (model.week - 52) * WEEK
-            lo = int(np.searchsorted(nt.view("t_raise") >= t_from, True))
-            ids = np.arange(lo, nt.n)
-            ids = ids[(nt.t_raise[ids] >= t_from) & (nt.level[ids] >= 1)]
+            ids = _last_year_listed(model)
             fl = nt.flags[ids]
             unseen = (fl & F_HIDDEN > 0) & (fl & F_DISCOVERED == 0)
-            weight = np.where(unseen, voiced_hidden, 1.0) * nt.hours[ids]
-            area = (~cat.professional[nt.ntype[ids]]).astype(np.int64)
-            flat = nt.community[ids].astype(np.int64) * 2 + area
-            return np.bincount(flat, weights=weight, minlength=nc * 2).reshape(nc, 2)
+            return _by_community_area(
+                model, ids, np.where(unseen, voiced_hidden, 1.0) * nt.hours[ids]
+            )
         res = model.residents
         g_by_c = np.zeros((nc, cat.rates.shape[0]))
         np.add.at(g_by_c, (res.community, res.group), 1.0)

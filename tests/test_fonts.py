@@ -75,6 +75,20 @@ def test_the_chosen_settings_draw_different_characters_and_digits_differently():
 
 
 @needs_cjk
+def test_english_figures_draw_the_chinese_words_in_their_labels():
+    """English labels carry Chinese terms ("Matching charitable giving (配捐)"): DejaVu Sans
+    comes first, and the CJK font must draw what it lacks. With the generic "sans-serif" family
+    matplotlib drew the whole string in DejaVu Sans, so 配 and 捐 came out as the same box."""
+    import warnings
+
+    rc = fonts.font_rc("en")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" fails the test
+        pei, juan = render("配", rc), render("捐", rc)
+    assert (pei < 128).mean() > 0.01 and differ(pei, juan) > 0.02
+
+
+@needs_cjk
 def test_a_font_cache_built_before_the_font_was_installed(tmp_path):
     """matplotlib's font cache (fontlist-*.json) written while the CJK font was not there, as
     after `make` then `apt-get install fonts-wqy-microhei`: the finder still registers and

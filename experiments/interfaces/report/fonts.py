@@ -244,8 +244,12 @@ def font_rc(lang: str) -> dict[str, Any]:
             f"such as Last Resort draw boxes); {INSTALL_HINT}"
         )
     family = [cjk, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", *([cjk] if cjk else [])]
+    # The families themselves, not the generic "sans-serif": matplotlib falls back glyph by
+    # glyph only along an explicit `font.family` list (with "sans-serif" it takes the first
+    # font of `font.sans-serif` for the whole string, and an English label such as
+    # "Matching charitable giving (配捐)" drew boxes).
     return {
-        "font.family": "sans-serif",
+        "font.family": family,
         "font.sans-serif": family,
         "axes.unicode_minus": lang != "zh",
     }

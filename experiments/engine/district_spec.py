@@ -39,12 +39,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
 
@@ -62,9 +58,8 @@ from experiments.engine.scenarios import (
     resolve,
     scenario_name,
 )
-from experiments.engine.spec import override
+from experiments.engine.spec import _NumbersNotBool, override
 from model.params import Params
-from model.schema import no_bool
 
 RULES = ("per_resident", "need_weighted", "equal", "performance")
 """How the district budget is split across streets (`experiments.analyses.district`)."""
@@ -90,21 +85,7 @@ DISTRICT_KEYS = (
 Rule = Literal["per_resident", "need_weighted", "equal", "performance"]
 
 
-class _Strict(BaseModel):
-    """District keys: unknown keys are errors; numbers are finite and never true/false."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _numbers_not_bool(cls, value: Any, info: ValidationInfo) -> Any:
-        f = cls.model_fields.get(info.field_name or "")
-        if f is not None and f.annotation in (int, float):
-            return no_bool(value)
-        return value
-
-
-class PerformanceSpec(_Strict):
+class PerformanceSpec(_NumbersNotBool):
     """The performance rule: a pilot year of every street sets the shares of the study."""
 
     metric: Literal[
@@ -134,7 +115,7 @@ class PerformanceSpec(_Strict):
         return self
 
 
-class CompareSpec(_Strict):
+class CompareSpec(_NumbersNotBool):
     """The alternative the district is compared with, street by street and paired by seed."""
 
     rule: Rule | None = Field(None, description="Another split rule (default: the same).")
@@ -147,7 +128,7 @@ class CompareSpec(_Strict):
         return self
 
 
-class DistrictSpec(_Strict):
+class DistrictSpec(_NumbersNotBool):
     """The district keys of a district file, validated."""
 
     table: str = Field(description="The street and community table (.csv or .xlsx).")

@@ -3,7 +3,8 @@
 Owns:
 - the rules: whether the bank is open, the account cap, portability between communities, the
   share of holders who pay for a need with credit, the shadow price of an hour, the dormancy
-  expiry and which need types earn credit (`configure`, called by the time-bank policy);
+  expiry, which need types earn credit and which residents are the bank's registered service
+  recipients, whose needs alone earn credit (`configure`, called by the time-bank policy);
 - the ledger: one account per resident (`balance`, and `deposited`, `redeemed`, `expired` so
   that balance == deposited - redeemed - expired holds account by account), the week each was
   last active, and the bank's totals, for the run and for the current week;
@@ -45,6 +46,8 @@ class TimeBank:
         price: Shadow price of one credit hour (yuan): liability and backstop payments.
         expiry_weeks: Weeks without activity after which an account expires (0: never).
         bankable: Per need type, whether serving it earns credit.
+        recipient: Per resident, whether the resident is registered with the bank as a service
+            recipient (serving only their needs earns credit).
         balance, deposited, redeemed, expired: Per-account ledger (hours).
         last_active: Per account, the last week of a deposit or a redemption.
         totals: Run totals: deposited, redeemed, expired and backstop hours paid.
@@ -70,6 +73,7 @@ class TimeBank:
         self.price = 0.0
         self.expiry_weeks = 0
         self.bankable = np.ones(len(self.need_names), dtype=bool)
+        self.recipient = np.ones(n, dtype=bool)
         self.balance = np.zeros(n, dtype=np.float64)
         self.last_active = np.zeros(n, dtype=np.int32)
         self.deposited = np.zeros(n, dtype=np.float64)
@@ -88,6 +92,8 @@ class TimeBank:
         shadow_price: float,
         expiry_weeks: int,
         bankable_needs: Sequence[str] = (),
+        recipient_share: float = 1.0,
+        rng: np.random.Generator | None = None,
     ) -> None:
         """Open the bank with these rules.
 
@@ -98,6 +104,9 @@ class TimeBank:
             shadow_price: Yuan per credit hour.
             expiry_weeks: Dormancy expiry in weeks (0: never).
             bankable_needs: Need types whose service earns credit; empty: every type.
+            recipient_share: Share of residents registered as the bank's service recipients,
+                drawn once per resident from `rng` (1: everyone, no draw).
+            rng: The recipients' stream (required when `recipient_share` < 1).
         """
         self.enabled = True
         self.cap = cap
@@ -107,17 +116,24 @@ class TimeBank:
         self.expiry_weeks = expiry_weeks
         if bankable_needs:  # names were checked against the catalog by Params
             self.bankable = np.array([n in bankable_needs for n in self.need_names])
+        if recipient_share < 1.0:
+            if rng is None:
+                raise ValueError("TimeBank.configure: recipient_share < 1 needs a random stream")
+            self.recipient = rng.random(len(self.home)) < recipient_share
 
     # ------------------------------------------------------------------ ledger
-    def deposit(self, resident: int, hours: float, ntype: int = -1) -> None:
+    def deposit(self, resident: int, hours: float, ntype: int = -1, recipient: int = -1) -> None:
         """Credit a volunteer's service hours, up to the account cap.
 
         Args:
             resident: The volunteer's resident index.
             hours: Hours served.
             ntype: Type of the need served (-1: none; always bankable).
+            recipient: Resident whose need was served (-1: none; always bankable).
         """
         if ntype >= 0 and not self.bankable[ntype]:
+            return
+        if recipient >= 0 and not self.recipient[recipient]:
             return
         room = max(0.0, self.cap - self.balance[resident])
         dep = min(hours, room)

@@ -231,7 +231,11 @@ class Volunteers:
         if rating is not None and self.feedback:
             res.vol_motivation[r] += np.float32(0.1) * (np.float32(rating) - res.vol_motivation[r])
         if self.time_bank.enabled:
-            self.time_bank.deposit(r, hours, int(self.needs.ntype[nid]) if nid >= 0 else -1)
+            if nid >= 0:
+                nt = self.needs
+                self.time_bank.deposit(r, hours, int(nt.ntype[nid]), int(nt.resident[nid]))
+            else:
+                self.time_bank.deposit(r, hours)
 
     # ------------------------------------------------------------------ the street's volunteers
     def enrol_initial(self, rng: np.random.Generator) -> None:

@@ -278,6 +278,43 @@ def test_time_bank_portability_raises_redemptions():
     assert min(d) > 0
 
 
+def test_time_bank_credits_service_to_its_registered_recipients_only():
+    """Only service to the bank's registered recipients (服务对象) earns credit: the share is
+    drawn once per resident from its own stream, a non-recipient's need earns nothing, and at
+    share 1 every resident is a recipient. Table: share -> recipients drawn, deposits."""
+    rows = []
+    for share in (0.4, 0.7, 1.0):
+        m = LinkageModel(
+            scenario_params(
+                "base.yaml",
+                *PANEL_A,
+                "policies.time_bank.enabled=true",
+                f"policies.time_bank.recipient_share={share}",
+                "run.weeks=26",
+                "run.warmup_weeks=0",
+                small=False,
+            ),
+            seed=3,
+        )
+        bank = m.volunteers.time_bank
+        assert bank.recipient.mean() == pytest.approx(share, abs=0.02)
+        m.run()
+        rows.append(bank.totals["deposited"])
+        non = int(np.flatnonzero(~bank.recipient)[0]) if share < 1 else None
+        if non is not None:
+            care = bank.need_names.index("life_care")
+            before = bank.balance[0]
+            bank.deposit(0, 2.0, care, non)
+            assert bank.balance[0] == before
+            yes = int(np.flatnonzero(bank.recipient)[0])
+            bank.deposit(0, 2.0, care, yes)
+            assert bank.balance[0] == pytest.approx(min(before + 2.0, bank.cap))
+    assert rows[0] < rows[1] < rows[2], rows
+    # deposits scale with the share of recipients (about share x, within sampling)
+    assert rows[0] / rows[2] == pytest.approx(0.4, abs=0.1)
+    assert rows[1] / rows[2] == pytest.approx(0.7, abs=0.1)
+
+
 def test_evaluation_pass_mark_fails_and_terminates_more_contracts():
     """The pass mark is the evaluation's lever: raising it fails more reviews, and a failed
     mid-term review terminates its contract."""

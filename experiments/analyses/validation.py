@@ -542,8 +542,8 @@ class LedgerAudit:
     `redeem` and its `expire_dormant`, so every change of an account is attributed to a deposit,
     a redemption or an expiry and checked event by event:
 
-    - a deposit is min(hours served, cap - balance) when the bank is on and the need type is
-      bankable, else 0;
+    - a deposit is min(hours served, cap - balance) when the bank is on, the need type is
+      bankable and the need's resident is one of the bank's registered recipients, else 0;
     - a redemption is min(need hours, balance), or 0 when credits are not portable and the
       provider works in another community;
     - an expiry empties a whole account that has been dormant for `expiry_weeks`.
@@ -571,7 +571,9 @@ class LedgerAudit:
             before = float(bank.balance[r])
             served(v, hours, rating, nid)
             dep = float(bank.balance[r]) - before
-            bankable = nid < 0 or bool(bank.bankable[m.needs.ntype[nid]])
+            bankable = nid < 0 or bool(
+                bank.bankable[m.needs.ntype[nid]] and bank.recipient[m.needs.resident[nid]]
+            )
             expect = min(hours, max(0.0, bank.cap - before)) if bank.enabled and bankable else 0.0
             if abs(dep - expect) > 1e-9:
                 self._error(

@@ -100,7 +100,8 @@ class Provider(mesa.Agent):
         return None
 
     def leave(self) -> None:
-        """Take the provider off the roster (its SimPy process ends) and remove the agent."""
+        """Take the provider off the roster (it stops serving at its next wake-up) and remove the
+        agent."""
         if not self.on_roster:
             return
         self.on_roster = False

@@ -7,15 +7,19 @@ ratings, and the week's service counters. It tells the volunteers subsystem of e
 service (records, stars, time-bank deposits) and the time bank of every redemption.
 
 Design for speed (docs/performance.md has the measurements). Needs are rows of `NeedTable`, not
-processes. Each provider is one SimPy process that serves needs one after another; between
-services it is *parked* on a pending event (its `wake`). A served need costs two events:
+processes. Each provider serves needs one after another, driven by one pending SimPy event (its
+`wake`) whose callback (`_woken`) finishes the service and takes the next need; between services
+it is *parked* on that event. A served need costs two events:
 
-- its arrival (one timeout of the week's arrival process), and
-- its service completion, which resumes the provider's process.
+- its arrival (one timeout of the week's arrivals, `_Arrivals`), and
+- its service completion, which fires the provider's `wake`.
+
+(Providers and arrivals were generator processes until 2026-11-30; the callbacks see the same
+events at the same times in the same order, without resuming a generator at every event.)
 
 There is no separate wake-up event: whoever hands a need to a parked provider (an arrival, or a
 shift start) starts the service at once and triggers the provider's pending `wake` event *with a
-delay* equal to the service time (`_fire`), so the process next runs when the service ends.
+delay* equal to the service time (`_fire`), so the provider next acts when the service ends.
 Reneging costs no event at all: a need whose patience ran out is found expired when it reaches
 the head of its queue, and the weekly sweep closes the rest at their deadlines.
 
@@ -382,7 +386,7 @@ class ServiceDesk:
 
     # ------------------------------------------------------------------ roster
     def add_provider(self, s: Provider) -> None:
-        """Put a provider on the roster and start its SimPy process. Its shifts start with the
+        """Put a provider on the roster with its pending `wake` event. Its shifts start with the
         next weekly plan (paid staff added in the middle of a week also work the rest of it)."""
         self._count(s.community, s.skill, 1)
         (self._volunteers if s.kind == _VOLUNTEER else self._paid)[s] = None
@@ -442,7 +446,7 @@ class ServiceDesk:
                 self._heat(k, again=True)
 
     def remove_provider(self, s: Provider) -> None:
-        """Take a provider off the roster counts (its process ends at its next wake-up)."""
+        """Take a provider off the roster counts (it stops at its next wake-up)."""
         self._count(s.community, s.skill, -1)
         (self._volunteers if s.kind == _VOLUNTEER else self._paid).pop(s, None)
         self.unpark(s)
@@ -923,7 +927,7 @@ class ServiceDesk:
 
     # ------------------------------------------------------------------ service
     def _start(self, s: Provider, rec: _Need, now: float) -> None:
-        """`s` starts a session of `rec` now; its process resumes when the session ends. The part
+        """`s` starts a session of `rec` now; its `wake` fires when the session ends. The part
         of a session that runs past the shift's end is overtime: duty time of its kind."""
         nt = self.needs
         nid = rec.nid

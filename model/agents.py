@@ -58,7 +58,8 @@ class Provider(mesa.Agent):
         self.reputation = 0.75  # prior before any rating (assumption)
         self.on_roster = True
         self.parked = False
-        self.wake = None
+        self.wake = None  # its pending wake-up event on the service desk's environment
+        self.on_wake = None  # the desk's wake-up handler for it (the wake event's callback)
         self.token = 0
         self.busy_hours = 0.0
         self.shift_hours = 0.0
@@ -99,7 +100,8 @@ class Provider(mesa.Agent):
         return None
 
     def leave(self) -> None:
-        """Take the provider off the roster (its SimPy process ends) and remove the agent."""
+        """Take the provider off the roster (it stops serving at its next wake-up) and remove the
+        agent."""
         if not self.on_roster:
             return
         self.on_roster = False

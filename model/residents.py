@@ -103,8 +103,8 @@ class Residents:
         self.group_count = counts
 
     def community_sizes(self) -> np.ndarray:
-        """Residents per community."""
-        return np.bincount(self.community, minlength=self.n_communities)
+        """Residents per community (from the blocks' bounds: no count over the street)."""
+        return np.diff(self.community_start)
 
     def members(self, c: int) -> slice:
         """The residents of community `c` (a contiguous block of indices): `arr[members(c)]` is

@@ -7,15 +7,19 @@ ratings, and the week's service counters. It tells the volunteers subsystem of e
 service (records, stars, time-bank deposits) and the time bank of every redemption.
 
 Design for speed (docs/performance.md has the measurements). Needs are rows of `NeedTable`, not
-processes. Each provider is one SimPy process that serves needs one after another; between
-services it is *parked* on a pending event (its `wake`). A served need costs two events:
+processes. Each provider serves needs one after another, driven by one pending SimPy event (its
+`wake`) whose callback (`_woken`) finishes the service and takes the next need; between services
+it is *parked* on that event. A served need costs two events:
 
-- its arrival (one timeout of the week's arrival process), and
-- its service completion, which resumes the provider's process.
+- its arrival (one timeout of the week's arrivals, `_Arrivals`), and
+- its service completion, which fires the provider's `wake`.
+
+(Providers and arrivals were generator processes until 2026-11-30; the callbacks see the same
+events at the same times in the same order, without resuming a generator at every event.)
 
 There is no separate wake-up event: whoever hands a need to a parked provider (an arrival, or a
 shift start) starts the service at once and triggers the provider's pending `wake` event *with a
-delay* equal to the service time (`_fire`), so the process next runs when the service ends.
+delay* equal to the service time (`_fire`), so the provider next acts when the service ends.
 Reneging costs no event at all: a need whose patience ran out is found expired when it reaches
 the head of its queue, and the weekly sweep closes the rest at their deadlines.
 
@@ -49,6 +53,7 @@ every instant of the week.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 from collections import deque
@@ -57,7 +62,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL
+from simpy.events import NORMAL, URGENT
 
 from model.agents import WEEK, Kind, Provider, Volunteer
 from model.needs import (
@@ -140,6 +145,55 @@ class _Need:
         self.code = -1
 
 
+class _Arrivals:
+    """A week's arrivals: posts each need at its `t_post`, one timeout per need still to come
+    (needs sorted by `t_post`; those due at the same instant go together).
+
+    Chained callbacks rather than a SimPy process: the same events in the same order (it
+    starts with an urgent event at once, as a process's initialization does, and then waits
+    for each arrival time with a timeout, as the process did), without a generator to resume
+    at every arrival (docs/performance.md, 2026-11-30 evening).
+    """
+
+    __slots__ = ("env", "i", "post", "recs")
+
+    def __init__(self, env: simpy.Environment, post, recs: list[_Need]) -> None:
+        self.env = env
+        self.post = post
+        self.recs = recs
+        self.i = 0
+        start = env.event()  # like simpy's Initialize: urgent, now
+        start._ok = True
+        start._value = None
+        start.callbacks.append(self._begin)
+        env.schedule(start, URGENT)
+
+    def _begin(self, _event: simpy.Event) -> None:
+        self._post_due(0)
+
+    def _arrived(self, _event: simpy.Event) -> None:
+        # The timeout for need i has fired: post it (no second comparison with `now`: the
+        # clock is now + (t - now), which need not equal t to the last bit), then the rest.
+        i = self.i
+        self.post(self.recs[i])
+        self._post_due(i + 1)
+
+    def _post_due(self, i: int) -> None:
+        """Post the needs from `i` on that are due now; wait for the next one."""
+        env, recs, post = self.env, self.recs, self.post
+        now = env.now  # the clock stands still while callbacks run
+        n = len(recs)
+        while i < n:
+            rec = recs[i]
+            t = rec.t_post
+            if t > now:
+                self.i = i
+                env.timeout(t - now).callbacks.append(self._arrived)
+                return
+            post(rec)
+            i += 1
+
+
 class ServiceDesk:
     """Matching, queueing, reneging and service of needs on a SimPy environment.
 
@@ -180,6 +234,10 @@ class ServiceDesk:
         self.qlen = [0] * n_codes  # needs waiting per queue (records whose code is that queue)
         self.idle: list[list] = [[] for _ in range(nc * 3)]  # idle pools by community * 3 + skill
         self._skill_pools = [self.idle[sk::3] for sk in range(3)]  # the same pools by skill
+        # Entries (live or stale) in each skill's pools. In a busy street the pools are nearly
+        # always empty (every need queues), and an arrival in street scope would otherwise look
+        # at every community's pool of each skill that could serve it, to find nothing.
+        self._idle_n = [0, 0, 0]
         self.roster = np.zeros((nc, 3), dtype=np.int64)  # providers on roster by community, skill
         self._roster = [[0, 0, 0] for _ in range(nc)]  # the same counts as Python ints (hot path)
         self._seq = itertools.count()
@@ -259,6 +317,7 @@ class ServiceDesk:
         self._streams = streams
         self._assist_pool: list[list[Provider]] = [[] for _ in range(nc)]
         self._assist_i = [0] * nc
+        self._assist_users: list[Provider] = []  # volunteers with planned assists this week
         # Weekly accumulators (reset by the model each week).
         self.reset_week()
         self.env.process(self._planner())
@@ -312,6 +371,7 @@ class ServiceDesk:
                     ]
                     heapify(live)
                     heap[:] = live  # in place: `_skill_pools` holds the same lists
+            self._idle_n = [sum(map(len, pools)) for pools in self._skill_pools]
         # Python lists, not numpy: they are updated once per service (indexed by Kind). Duty
         # time (`week_shift`) includes overtime: sessions that ran past a shift's end, and
         # planned assists off shift.
@@ -326,13 +386,15 @@ class ServiceDesk:
 
     # ------------------------------------------------------------------ roster
     def add_provider(self, s: Provider) -> None:
-        """Put a provider on the roster and start its SimPy process. Its shifts start with the
+        """Put a provider on the roster with its pending `wake` event. Its shifts start with the
         next weekly plan (paid staff added in the middle of a week also work the rest of it)."""
         self._count(s.community, s.skill, 1)
         (self._volunteers if s.kind == _VOLUNTEER else self._paid)[s] = None
+        # The provider's wake-up handler (see `_woken`), made once per provider.
+        s.on_wake = functools.partial(self._woken, s)
         s.wake = self.env.event()
+        s.wake.callbacks.append(s.on_wake)
         s.parked = True  # off duty: not in the idle pools until a shift starts
-        self.env.process(self._provider(s))
         if self._planned_week >= 0 and s.kind != _VOLUNTEER:
             now = self.env.now
             for start, end in s.week_shifts(self._planned_week):
@@ -384,7 +446,7 @@ class ServiceDesk:
                 self._heat(k, again=True)
 
     def remove_provider(self, s: Provider) -> None:
-        """Take a provider off the roster counts (its process ends at its next wake-up)."""
+        """Take a provider off the roster counts (it stops at its next wake-up)."""
         self._count(s.community, s.skill, -1)
         (self._volunteers if s.kind == _VOLUNTEER else self._paid).pop(s, None)
         self.unpark(s)
@@ -400,6 +462,7 @@ class ServiceDesk:
         if self.record_priority and s.kind == _VOLUNTEER:
             key -= 0.1 * s.stars
         heappush(self.idle[s.community * 3 + s.skill], (key, since, next(self._seq), s.token, s))
+        self._idle_n[s.skill] += 1
 
     def unpark(self, s: Provider) -> None:
         """Wake a parked provider with STOP: it leaves."""
@@ -412,8 +475,10 @@ class ServiceDesk:
         dropped on the way)."""
         heap = self.idle[row]
         until = now + self.min_left
+        n_idle = self._idle_n
         while heap:
             _, _, _, token, s = heappop(heap)
+            n_idle[row % 3] -= 1
             if s.token == token and s.parked and s.shift_end > until:
                 return s
         return None
@@ -423,13 +488,16 @@ class ServiceDesk:
         first, own community before the rest of the street (when in scope)."""
         if now >= self._vdue:
             self._catch_up(now)
+        n_idle = self._idle_n
+        if not (n_idle[0] or n_idle[1] or n_idle[2]):
+            return None  # every idle pool is empty (in a busy street, nearly always)
         idle = self.idle
         for sk in self._serving_skills[level]:
             if idle[c * 3 + sk]:
                 s = self._pop_idle(c * 3 + sk, now)
                 if s is not None:
                     return s
-            if street:
+            if street and n_idle[sk]:  # no entry in the skill's pools: nobody idle there
                 s = self._pop_street(sk, now)
                 if s is not None:
                     return s
@@ -441,6 +509,7 @@ class ServiceDesk:
         are unique by their sequence number, so the order is total)."""
         best = best_heap = None
         until = now + self.min_left
+        stale = 0
         for heap in self._skill_pools[skill]:
             while heap:
                 e = heap[0]
@@ -450,9 +519,12 @@ class ServiceDesk:
                         best, best_heap = e, heap
                     break
                 heappop(heap)
+                stale += 1
+        self._idle_n[skill] -= stale
         if best is None:
             return None
         heappop(best_heap)
+        self._idle_n[skill] -= 1
         return best[4]
 
     # ------------------------------------------------------------------ shifts
@@ -523,9 +595,11 @@ class ServiceDesk:
     def _plan_assists(self, week: int) -> None:
         """Planned co-delivery: this week's volunteers of each community, in a random order
         (their own weekly stream), are who a social worker can call on to assist."""
+        for v in self._assist_users:  # only they used pledged hours (others are at 0.0)
+            v.assist_used = 0.0
+        self._assist_users = []
         pools: list[list[Provider]] = [[] for _ in range(self.nc)]
         for v in self._volunteers:
-            v.assist_used = 0.0
             pools[v.community].append(v)
         rng = self._streams.weekly("assists", week)
         for c, pool in enumerate(pools):
@@ -669,10 +743,11 @@ class ServiceDesk:
             return
         nt = self.needs
         ids = ids[np.argsort(nt.t_post[ids], kind="stable")]
+        nids = ids.tolist()
         recs = list(
             map(
                 _Need,
-                ids.tolist(),
+                nids,
                 nt.t_post[ids].tolist(),
                 nt.deadline[ids].tolist(),
                 nt.level[ids].tolist(),
@@ -682,17 +757,8 @@ class ServiceDesk:
                 nt.sessions[ids].tolist(),
             )
         )
-        self._live.update(zip(ids.tolist(), recs, strict=True))
-        self.env.process(self._arrivals(recs))
-
-    def _arrivals(self, recs: list[_Need]):
-        env = self.env
-        post = self.post
-        for rec in recs:
-            t = rec.t_post
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            post(rec)
+        self._live.update(zip(nids, recs, strict=True))
+        _Arrivals(self.env, self.post, recs)
 
     def post(self, rec: _Need, to_street: bool = False, first: bool = False) -> None:
         """A need reaches the providers in its scope: an idle provider takes it, or it queues.
@@ -831,30 +897,37 @@ class ServiceDesk:
                         return a
         return None
 
-    # ------------------------------------------------------------------ the provider process
-    def _provider(self, s: Provider):
-        """One provider: serve needs one after another while on shift; park when there is nothing
-        to do. The process only runs when a service (or an assist) ends; shift starts and arriving
-        needs start its next service from outside by firing its pending `wake` event."""
+    # ------------------------------------------------------------------ the provider
+    def _woken(self, s: Provider, event: simpy.Event) -> None:
+        """One provider's wake-up: the callback of its pending `wake` event. It serves needs one
+        after another while on shift and parks when there is nothing to do; it only runs when a
+        service (or an assist) ends: shift starts and arriving needs start its next service from
+        outside by firing its `wake` event.
+
+        A callback rather than a SimPy process (a generator yielding `wake`): the same events at
+        the same times in the same order, without resuming a generator at every completion
+        (docs/performance.md, 2026-11-30 evening). The next `wake` gets this callback before
+        any of it can fire, as a process would have attached itself to it.
+        """
+        value = event._value
+        if value is STOP:
+            return
+        if value is ASSIST:
+            self._assisted(s)
+        else:
+            self._finish(s, value)
+        if not s.on_roster:
+            return
         env = self.env
-        while True:
-            value = yield s.wake
-            if value is STOP:
-                return
-            if value is ASSIST:
-                self._assisted(s)
-            else:
-                self._finish(s, value)
-            if not s.on_roster:
-                return
-            s.wake = env.event()
-            now = env.now
-            s.idle_since = now
-            self._work(s, now, now)
+        s.wake = wake = env.event()
+        wake.callbacks.append(s.on_wake)
+        now = env.now
+        s.idle_since = now
+        self._work(s, now, now)
 
     # ------------------------------------------------------------------ service
     def _start(self, s: Provider, rec: _Need, now: float) -> None:
-        """`s` starts a session of `rec` now; its process resumes when the session ends. The part
+        """`s` starts a session of `rec` now; its `wake` fires when the session ends. The part
         of a session that runs past the shift's end is overtime: duty time of its kind."""
         nt = self.needs
         nid = rec.nid
@@ -884,8 +957,18 @@ class ServiceDesk:
                 nt.flags[nid] = rec.flags
                 hours *= 1.0 - self.codelivery_share
         s.service_hours = hours
-        self._overtime(s, now, hours)
-        self._fire(s.wake, rec, hours)
+        # `_overtime` and `_fire` written out for the provider (once per session: the calls
+        # cost more than the arithmetic).
+        end = s.shift_end
+        over = now + hours - (end if end > now else now)
+        if over > 0:
+            kind = s.kind
+            self.week_shift[kind] += over
+            self.week_overtime[kind] += over
+        wake = s.wake
+        wake._ok = True
+        wake._value = rec
+        self.env.schedule(wake, NORMAL, hours)
 
     def _overtime(self, s: Provider, now: float, hours: float) -> None:
         """Count the hours of a session (or an assist) past the provider's shift end as duty."""
@@ -914,6 +997,8 @@ class ServiceDesk:
                 and v.on_roster
                 and v.assist_used + hours <= v.weekly_hours
             ):
+                if not v.assist_used:
+                    self._assist_users.append(v)
                 v.assist_used += hours
                 v.token += 1  # its idle-pool entries are stale now
                 return v

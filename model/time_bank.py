@@ -135,10 +135,10 @@ class TimeBank:
             return
         if recipient >= 0 and not self.recipient[recipient]:
             return
-        room = max(0.0, self.cap - self.balance[resident])
-        dep = min(hours, room)
+        bal = self.balance.item(resident)  # a Python float: the same double arithmetic, faster
+        dep = min(hours, max(0.0, self.cap - bal))
         if dep > 0:
-            self.balance[resident] += dep
+            self.balance[resident] = bal + dep
             self.deposited[resident] += dep
             self.last_active[resident] = self.clock.week
             self.totals["deposited"] += dep

@@ -30,6 +30,8 @@ import numpy as np
 from model.agents import WEEK, Volunteer
 from model.residents import V_ACTIVE, V_NONE, V_REGISTERED
 
+_TENTH32 = np.float32(0.1)  # the motivation step, made once (not per rating)
+
 if TYPE_CHECKING:  # pragma: no cover
     from model.clock import Clock
     from model.needs import NeedTable
@@ -223,17 +225,19 @@ class Volunteers:
         its record, stars and motivation, and the time-bank deposit."""
         res = self.residents
         r = v.resident
-        total = float(res.vol_hours[r]) + hours
+        total = res.vol_hours.item(r) + hours
         res.vol_hours[r] = total
         v.record_hours += hours
         if self.star_hours:
             v.stars = bisect.bisect_right(self.star_hours, total)  # as stars_for
         if rating is not None and self.feedback:
-            res.vol_motivation[r] += np.float32(0.1) * (np.float32(rating) - res.vol_motivation[r])
+            m = res.vol_motivation[r]  # float32 arithmetic, as `+=` on the array would do
+            res.vol_motivation[r] = m + _TENTH32 * (np.float32(rating) - m)
         if self.time_bank.enabled:
             if nid >= 0:
                 nt = self.needs
-                self.time_bank.deposit(r, hours, int(nt.ntype[nid]), int(nt.resident[nid]))
+                # `.item` reads a Python int without making a numpy scalar first
+                self.time_bank.deposit(r, hours, nt.ntype.item(nid), nt.resident.item(nid))
             else:
                 self.time_bank.deposit(r, hours)
 

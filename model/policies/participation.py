@@ -177,8 +177,12 @@ class Claiming(Policy):
             listed = by_c.get(org.community)
             if org.org_kind != "endogenous" or not org.team or not listed or org.funds <= 0:
                 continue
-            top = max(v.skill for v in org.team)
-            mine = [nid for nid in listed if nt.level[nid] <= top][: pr.claims_per_org]
+            # Listed needs are of level 0 or 1: a team with any member of skill 1 or more can
+            # serve them all (`any` stops at the first such member).
+            if any(v.skill >= 1 for v in org.team):
+                mine = listed[: pr.claims_per_org]
+            else:
+                mine = [nid for nid in listed if nt.level[nid] <= 0][: pr.claims_per_org]
             if not mine:
                 continue
             for nid in mine:

@@ -199,6 +199,7 @@ class Contract:
     staff: list = field(default_factory=list)
     score: float | None = None
     terminated: bool = False
+    notices: int = 0  # rectification notices (整改通知) from process checks
 
 
 class SocialOrganization(mesa.Agent):

@@ -374,6 +374,14 @@ class Recorder:
         out["contract_resolution_rate"] = (
             sum(c.resolved for c in cons) / served if served else float("nan")
         )
+        # What evaluation did to those contracts: ended early (a failed mid-term review or a
+        # severe process-check shortfall), and rectification notices from process checks.
+        out["contracts_terminated_share"] = (
+            sum(c.terminated for c in cons) / len(cons) if cons else float("nan")
+        )
+        out["rectification_notices_per_contract"] = (
+            sum(c.notices for c in cons) / len(cons) if cons else float("nan")
+        )
         out["procurement_need_fit"] = procurement_need_fit(m, w0, n_weeks)
         act_skill = m.residents.vol_skill[m.residents.vol_state == 2]
         out["volunteer_skill1_share"] = (

@@ -132,6 +132,13 @@ class Organizations:
                 n += 1
         return n
 
+    def rectify(self, con: Contract, step: float) -> None:
+        """A rectification notice (整改通知) on `con`: counted on the contract, and its
+        organization improves by `step`."""
+        con.notices += 1
+        if step > 0:
+            self.improve(con.org, step)
+
     def grade(self, org: SocialOrganization, year: int, *, barred: bool, bonus: float) -> None:
         """An evaluation's consequences for `org` in procurement year `year`: barred from
         bidding, or a bid-score bonus."""

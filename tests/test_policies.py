@@ -334,7 +334,9 @@ def test_evaluation_pass_mark_fails_and_terminates_more_contracts():
 
 def test_process_checks_warn_below_the_notice_mark_and_end_severe_shortfalls():
     """A process check (the contract's week 13) below `process_warn` issues a rectification
-    notice, below `process_terminate` ends the contract; with `process_weeks` 0 none runs."""
+    notice, below `process_terminate` ends the contract; with `process_weeks` 0 none runs. The
+    summary counts both on the contracts (`rectification_notices_per_contract`,
+    `contracts_terminated_share`)."""
     out = {}
     for name, extra in (
         (
@@ -346,7 +348,7 @@ def test_process_checks_warn_below_the_notice_mark_and_end_severe_shortfalls():
     ):
         m = LinkageModel(
             scenario_params(
-                "base.yaml", *PANEL_A, "run.weeks=16", "run.warmup_weeks=4", *extra, small=False
+                "base.yaml", *PANEL_A, "run.weeks=16", "run.warmup_weeks=0", *extra, small=False
             ),
             seed=3,
         )
@@ -355,11 +357,19 @@ def test_process_checks_warn_below_the_notice_mark_and_end_severe_shortfalls():
     ev, m = out["warn"]
     assert len(ev.process_scores) > 0 and ev.warnings == len(ev.process_scores)
     assert ev.process_terminated == 0 and len(m.organizations.contracts) > 0
+    history = m.organizations.contract_history
+    assert sum(c.notices for c in history) == ev.warnings
+    s = m.summary()
+    assert s["rectification_notices_per_contract"] == pytest.approx(ev.warnings / len(history))
+    assert s["contracts_terminated_share"] == 0.0
     ev, m = out["end"]
     assert ev.process_terminated == len(ev.process_scores) > 0
     assert not m.organizations.contracts
-    ev, _ = out["off"]
+    assert m.summary()["contracts_terminated_share"] == 1.0
+    ev, m = out["off"]
     assert ev.process_scores == [] and ev.warnings == 0
+    s = m.summary()
+    assert s["rectification_notices_per_contract"] == 0.0 and s["contracts_terminated_share"] == 0.0
 
 
 @pytest.mark.parametrize(

@@ -879,8 +879,7 @@ class Evaluation(Policy):
                 self.process_terminated += 1
             elif score < pr.process_warn:
                 self.warnings += 1
-                if pr.process_step > 0:
-                    orgs.improve(con.org, pr.process_step)
+                orgs.rectify(con, pr.process_step)
 
     def apply(self, model: LinkageModel) -> None:
         phase = model.week % 52
